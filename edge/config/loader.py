@@ -1,0 +1,136 @@
+"""Reading a site file: YAML → environment expansion → strict validation → readable errors."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from edge.config.site import SiteConfig
+from edge.config.zone import ZONE_KINDS
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A site file that cannot be used; `problems` are one line each, path first."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        super().__init__(f"{source}: " + "; ".join(self.problems))
+
+    def render(self) -> str:
+        lines = [f"{self.source}: {len(self.problems)} problem(s)"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+def load_config(path: str | Path) -> SiteConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(str(path), [f"cannot read file: {e}"]) from None
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, source: str = "<config>") -> SiteConfig:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(source, [f"not valid YAML: {e}"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(source, ["the file must be a mapping of keys (site_id, box_id, ...)"])
+    problems: list[str] = []
+    raw = _expand_env(raw, (), problems)
+    if problems:
+        raise ConfigError(source, problems)
+    try:
+        return SiteConfig.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError(source, format_validation_error(e, node)) from None
+
+
+def format_validation_error(err: ValidationError, node: yaml.Node | None = None) -> list[str]:
+    out: list[str] = []
+    for item in err.errors(include_url=False):
+        loc = _clean_loc(item["loc"])
+        msg = str(item["msg"]).removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            msg = _unknown_key_message(loc)
+        elif item["type"] == "missing":
+            msg = "required key is missing"
+        line = _line_of(node, loc) if node is not None else None
+        where = path_to_str(loc) or "(top level)"
+        if msg.startswith(where + ":") or re.match(r"^[a-z_]+\[\d+\]\.", msg):
+            text = msg
+        else:
+            text = f"{where}: {msg}"
+        out.append(f"{text} (line {line})" if line else text)
+    return out
+
+
+def _unknown_key_message(loc: tuple[str | int, ...]) -> str:
+    key = loc[-1] if loc else "?"
+    if key in {"password", "token", "secret"}:
+        return (
+            f"unknown key {key!r}: secrets are not written in the file; put the value in an "
+            "environment variable and name it with password_env / token_env"
+        )
+    return f"unknown key {key!r} (check the spelling; unknown keys are errors)"
+
+
+def _clean_loc(loc: Sequence[str | int]) -> tuple[str | int, ...]:
+    # pydantic puts the discriminator value of a tagged union into the path; integrators
+    # never wrote that key, so it is dropped.
+    return tuple(p for p in loc if not (isinstance(p, str) and p in ZONE_KINDS))
+
+
+def path_to_str(loc: Sequence[str | int]) -> str:
+    s = ""
+    for p in loc:
+        s += f"[{p}]" if isinstance(p, int) else (f".{p}" if s else str(p))
+    return s
+
+
+def _line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
+    line = None
+    for p in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = next((v for k, v in node.value if getattr(k, "value", None) == p), None)
+            if nxt is None:
+                key = next((k for k, _ in node.value if getattr(k, "value", None) == p), None)
+                return key.start_mark.line + 1 if key is not None else line
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(p, int) and p < len(node.value):
+            node = node.value[p]
+        else:
+            return line
+        line = node.start_mark.line + 1
+    return line
+
+
+def _expand_env(value: Any, path: tuple[str | int, ...], problems: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand_env(v, (*path, k), problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, (*path, i), problems) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1)
+            if name not in os.environ:
+                problems.append(f"{path_to_str(path)}: environment variable {name} is not set")
+                return ""
+            return os.environ[name]
+
+        return _ENV_REF.sub(sub, value)
+    return value
