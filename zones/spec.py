@@ -63,3 +63,10 @@ class ZoneSpec:
     # all kinds
     cooldown_s: float = 0.0
     update_interval_s: float = 5.0
+    # area kinds: detector misses up to this long are bridged (see docs/rules.md "Flicker")
+    flicker_s: float = 1.0
+    # line / seal: a side counts only once the anchor is this far from the line (normalised)
+    line_margin: float = 0.01
+    # line / seal: a crossing repeated by a new track id this soon and this near is one crossing
+    reid_window_s: float = 2.0
+    reid_radius: float = 0.05

@@ -39,10 +39,13 @@ def load_config(path: str | Path) -> SiteConfig:
         raise ConfigError(str(path), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(str(path), [f"cannot read file: {e}"]) from None
-    return parse_config(text, source=str(path))
+    return parse_config(text, source=str(path), base_dir=path.resolve().parent)
 
 
-def parse_config(text: str, source: str = "<config>") -> SiteConfig:
+def parse_config(
+    text: str, source: str = "<config>", base_dir: Path | None = None
+) -> SiteConfig:
+    """Validate a site file's text; relative paths in it are taken from `base_dir`."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
@@ -54,6 +57,8 @@ def parse_config(text: str, source: str = "<config>") -> SiteConfig:
     raw = _expand_env(raw, (), problems)
     if problems:
         raise ConfigError(source, problems)
+    if base_dir is not None:
+        _resolve_paths(raw, base_dir)
     try:
         return SiteConfig.model_validate(raw)
     except ValidationError as e:
@@ -134,3 +139,35 @@ def _expand_env(value: Any, path: tuple[str | int, ...], problems: list[str]) ->
 
         return _ENV_REF.sub(sub, value)
     return value
+
+
+# Keys holding file paths; relative ones are taken from the config file's folder so that a
+# site file works whatever directory the service is started from.
+_PATH_KEYS: tuple[tuple[str, ...], ...] = (
+    ("detector", "model"),
+    ("storage", "directory"),
+    ("mqtt", "outbox", "path"),
+    ("mqtt", "tls", "ca_file"),
+    ("mqtt", "tls", "cert_file"),
+    ("mqtt", "tls", "key_file"),
+)
+
+
+def _resolve_paths(raw: dict[str, Any], base_dir: Path) -> None:
+    for keys in _PATH_KEYS:
+        parent: Any = raw
+        for k in keys[:-1]:
+            parent = parent.get(k) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent[keys[-1]] = _resolved(parent.get(keys[-1]), base_dir)
+    for cam in raw.get("cameras") or []:
+        if isinstance(cam, dict):
+            for key in ("url", "substream_url"):
+                cam[key] = _resolved(cam.get(key), base_dir)
+
+
+def _resolved(value: Any, base_dir: Path) -> Any:
+    if not isinstance(value, str) or not value or "://" in value:
+        return value
+    p = Path(value).expanduser()
+    return os.path.normpath(p if p.is_absolute() else (base_dir / p))

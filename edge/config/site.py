@@ -57,7 +57,9 @@ class SiteConfig(StrictModel):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai") from e
+            raise ValueError(
+                f"unknown time zone {v!r}; use an IANA name such as Asia/Shanghai"
+            ) from e
         return v
 
     @model_validator(mode="after")

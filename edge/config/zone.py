@@ -13,6 +13,8 @@ from zones.geometry_check import line_problem, polygon_problem
 from zones.spec import ObjectFilter, ScheduleWindow, ZoneSpec
 
 _DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_ALL_DAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 
@@ -31,9 +33,7 @@ class FilterConfig(StrictModel):
 class ScheduleConfig(StrictModel):
     """Armed from `start` to `end` (HH:MM, site time) on `days`; end <= start crosses midnight."""
 
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], min_length=1
-    )
+    days: list[Weekday] = Field(default_factory=lambda: list(_ALL_DAYS), min_length=1)
     start: str
     end: str
 

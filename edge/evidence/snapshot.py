@@ -1,0 +1,122 @@
+"""Annotated snapshots: zone outline, people's boxes and anchor points, the rule's label."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import cv2
+import numpy as np
+
+from zones.spec import LINE_KINDS, ZoneSpec
+from zones.types import Track, ViolationUpdate
+
+# BGR; the zone outline is drawn last among shapes so its colour is exact along the polygon.
+ZONE_COLOURS_BGR: dict[str, tuple[int, int, int]] = {
+    "danger_zone": (0, 0, 255),
+    "seal": (0, 0, 255),
+    "line": (255, 0, 255),
+    "headcount": (0, 140, 255),
+    "duty_post": (255, 128, 0),
+}
+BOX_COLOUR_BGR = (0, 255, 0)
+ANCHOR_COLOUR_BGR = (0, 255, 255)
+_FILL_ALPHA = 0.18
+
+
+def zone_points_px(zone: ZoneSpec, width: int, height: int) -> np.ndarray:
+    pts = np.asarray(zone.points_norm, dtype=np.float64) * np.array([width - 1, height - 1])
+    return np.rint(pts).astype(np.int32)
+
+
+def anchor_px(track: Track, anchor: str, width: int, height: int) -> tuple[int, int]:
+    x1, y1, x2, y2 = track.box_xyxy_norm
+    y = y2 if anchor == "bottom_center" else (y1 + y2) / 2
+    return int(round((x1 + x2) / 2 * (width - 1))), int(round(y * (height - 1)))
+
+
+def thickness_px(height: int) -> int:
+    return max(2, height // 180)
+
+
+def annotate(
+    frame_bgr: np.ndarray, zone: ZoneSpec | None, update: ViolationUpdate, wall_time: datetime
+) -> np.ndarray:
+    """A copy of the frame with the rule's evidence drawn on it (the input is left alone)."""
+    img = frame_bgr.copy()
+    h, w = img.shape[:2]
+    th = thickness_px(h)
+    colour = ZONE_COLOURS_BGR.get(update.kind, (0, 0, 255))
+    anchor = zone.anchor if zone is not None else "bottom_center"
+    for t in update.objects:
+        _draw_track(img, t, anchor, th)
+    if zone is not None:
+        _draw_zone(img, zone, colour, th)
+    _draw_label(img, _label_text(zone, update, wall_time), colour)
+    return img
+
+
+def _draw_zone(img: np.ndarray, zone: ZoneSpec, colour: tuple[int, int, int], th: int) -> None:
+    h, w = img.shape[:2]
+    pts = zone_points_px(zone, w, h)
+    closed = zone.kind not in LINE_KINDS
+    if closed:
+        overlay = img.copy()
+        cv2.fillPoly(overlay, [pts], colour)
+        cv2.addWeighted(overlay, _FILL_ALPHA, img, 1 - _FILL_ALPHA, 0, dst=img)
+    cv2.polylines(img, [pts], closed, colour, th, cv2.LINE_8)
+    if not closed:
+        for p in pts:
+            cv2.circle(img, (int(p[0]), int(p[1])), th * 2, colour, -1)
+
+
+def _draw_track(img: np.ndarray, t: Track, anchor: str, th: int) -> None:
+    h, w = img.shape[:2]
+    x1, y1, x2, y2 = t.box_xyxy_norm
+    p1 = (int(round(x1 * (w - 1))), int(round(y1 * (h - 1))))
+    p2 = (int(round(x2 * (w - 1))), int(round(y2 * (h - 1))))
+    cv2.rectangle(img, p1, p2, BOX_COLOUR_BGR, max(1, th - 1))
+    cv2.circle(img, anchor_px(t, anchor, w, h), th + 2, ANCHOR_COLOUR_BGR, -1)
+    cv2.putText(img, f"#{t.track_id} {t.score:.2f}", (p1[0], max(12, p1[1] - 4)),
+                cv2.FONT_HERSHEY_SIMPLEX, 0.4, BOX_COLOUR_BGR, 1, cv2.LINE_AA)
+
+
+def _label_text(zone: ZoneSpec | None, update: ViolationUpdate, wall_time: datetime) -> str:
+    name = (zone.label if zone is not None and zone.label else "") or update.zone_id
+    # Hershey fonts are ASCII only; a non-Latin label shows as '?' rather than garbage.
+    name = name.encode("ascii", "replace").decode()
+    when = wall_time.strftime("%Y-%m-%d %H:%M:%S")
+    return f"{name} | {update.kind} | {update.count} person(s) | {when}"
+
+
+def _draw_label(img: np.ndarray, text: str, colour: tuple[int, int, int]) -> None:
+    scale = max(0.45, img.shape[0] / 900)
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    cv2.rectangle(img, (0, 0), (tw + 10, th + base + 10), (0, 0, 0), -1)
+    cv2.rectangle(img, (0, 0), (4, th + base + 10), colour, -1)
+    cv2.putText(img, text, (8, th + 5), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1,
+                cv2.LINE_AA)
+
+
+def clarity(frame_bgr: np.ndarray, objects: tuple[Track, ...]) -> float:
+    """How useful a frame is as evidence: detector confidence times sharpness of the people.
+
+    Sharpness is the variance of the Laplacian inside the boxes (motion blur lowers it).
+    """
+    if not objects:
+        return 0.0
+    h, w = frame_bgr.shape[:2]
+    gray = cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2GRAY) if frame_bgr.ndim == 3 else frame_bgr
+    total = 0.0
+    for t in objects:
+        x1, y1, x2, y2 = t.box_xyxy_norm
+        crop = gray[max(0, int(y1 * h)):int(y2 * h) + 1, max(0, int(x1 * w)):int(x2 * w) + 1]
+        if crop.size >= 16:
+            total += t.score * float(cv2.Laplacian(crop, cv2.CV_64F).var())
+    return total / len(objects)
+
+
+def encode_jpeg(img: np.ndarray, quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError(f"JPEG encoding failed for an image of shape {img.shape}")
+    return buf.tobytes()

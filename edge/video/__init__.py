@@ -1,0 +1,1 @@
+"""Reading recorded video files (replay and demos)."""
