@@ -74,6 +74,12 @@ def format_validation_error(err: ValidationError, node: yaml.Node | None = None)
             msg = _unknown_key_message(loc)
         elif item["type"] == "missing":
             msg = "required key is missing"
+        elif item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "kind")
+            got = (item.get("ctx") or {}).get("tag")
+            msg = (f"unknown zone kind {got!r}" if got else "required key is missing") + (
+                f"; expected one of {', '.join(ZONE_KINDS)}"
+            )
         line = _line_of(node, loc) if node is not None else None
         where = path_to_str(loc) or "(top level)"
         if msg.startswith(where + ":") or re.match(r"^[a-z_]+\[\d+\]\.", msg):

@@ -99,7 +99,7 @@ BAD = [
      "zones[2].points: a line needs exactly 2 points, got 3"),
     ("parameter of another kind", _with("zones.1.max_persons", 2),
      "zones[1].max_persons: unknown key 'max_persons'"),
-    ("unknown kind", _with("zones.0.kind", "lava"), "zones[0]"),
+    ("unknown kind", _with("zones.0.kind", "lava"), "zones[0].kind: unknown zone kind 'lava'"),
     ("duplicate zone id", _with("zones.1.id", "press-area"), "zones[1].id: 'press-area' is used twice"),
     ("bad timezone", _with("timezone", "Mars/Olympus"), "timezone: unknown time zone 'Mars/Olympus'"),
     ("password in the file", _with("mqtt", {"host": "b", "password": "hunter2"}),

@@ -1,0 +1,250 @@
+"""Per-camera evidence writer: annotated snapshots and stream-copied pre/post-roll clips.
+
+Call pattern (replay and live alike; `threaded=False` makes replay deterministic):
+
+    rec.set_stream(main_stream)            # once per (re)connection of the main stream
+    rec.add_packet(pkt)                    # every compressed packet of the main stream
+    rec.on_update(update, frame_bgr, source_time_s, wall_time)   # every ViolationUpdate
+    ready = rec.poll(source_time_s)        # after each analysed frame: completed evidence
+    ready += rec.finish()                  # end of a file source
+    rec.stop()
+
+Times: `source_time_s` is the analysed frame's time on the source clock; packets are put on
+the same clock as `pts * time_base + source_offset_s` (offset given to `set_stream`, for a
+live main stream whose clock differs from the analysed substream's).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+from av.video.stream import VideoStream
+
+from edge.config.storage import StorageConfig
+from edge.evidence.finalize import Finalizer, ViolationState
+from edge.evidence.remux import StreamTemplate
+from edge.evidence.retention import Retention
+from edge.evidence.ring import OpenClip, PacketRing
+from edge.evidence.snapshot import clarity
+from edge.evidence.status import StatusCallback
+from edge.evidence.types import EvidenceReady, EvidenceStats, PacketRecord
+from edge.evidence.worker import JobRunner
+from zones.spec import ZoneSpec
+from zones.types import ViolationUpdate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Clip:
+    state: ViolationState
+    window: OpenClip
+    template: StreamTemplate | None
+    best: tuple[float, np.ndarray, ViolationUpdate, datetime] | None = None
+    queued: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class EvidenceRecorder:
+    def __init__(
+        self,
+        storage: StorageConfig,
+        site_id: str,
+        camera_id: str,
+        zones: Mapping[str, ZoneSpec],
+        is_pending: Callable[[str], bool] | None = None,
+        *,
+        threaded: bool = False,
+        retention: Retention | None = None,
+        on_status: StatusCallback | None = None,
+        on_ready: Callable[[EvidenceReady], None] | None = None,
+        url_prefix: str = "/evidence",
+    ) -> None:
+        self.cfg = storage.evidence
+        self.camera_id = camera_id
+        self.stats = EvidenceStats()
+        self._ring = PacketRing(self.cfg.pre_s + self.cfg.lookback_s, self.cfg.ring_max_bytes)
+        self._template: StreamTemplate | None = None
+        self._offset_s = 0.0
+        self._clips: dict[str, _Clip] = {}
+        self._lock = threading.Lock()
+        self._runner = JobRunner(f"evidence-{camera_id}", threaded, self.cfg.queue_size)
+        self._fin = Finalizer(
+            storage, site_id, camera_id, zones, self.stats, retention, on_status, url_prefix
+        )
+        self._ready: list[EvidenceReady] = []
+        self._on_ready = on_ready
+        if retention is not None:
+            retention.add_guard(self.is_active)
+            if is_pending is not None:
+                retention.add_guard(is_pending)
+
+    # ---- main stream -------------------------------------------------------------------
+    def set_stream(self, stream: VideoStream, source_offset_s: float = 0.0) -> None:
+        """Codec parameters of the main stream; a new stream (reconnect) ends open clips."""
+        if self._template is not None:
+            self._close_all_clips("stream_changed")
+        self._template = StreamTemplate(stream)
+        self._offset_s = source_offset_s
+        self._ring.clear()
+
+    def add_packet(self, packet: av.Packet) -> None:
+        if self._template is None or not self.cfg.enabled or packet.size == 0:
+            return
+        pts = packet.pts if packet.pts is not None else packet.dts
+        dts = packet.dts if packet.dts is not None else pts
+        if pts is None or dts is None:
+            self.stats.add(packets_without_ts=1)
+            return
+        tb = self._template.time_base
+        rec = PacketRecord(
+            pts=pts, dts=dts, duration=packet.duration or 0, keyframe=packet.is_keyframe,
+            t_s=float(pts * tb) + self._offset_s, dts_s=float(dts * tb) + self._offset_s,
+            data=bytes(packet),
+        )
+        dropped_before = self._ring.dropped
+        self._ring.append(rec)
+        self.stats.add(packets=1, ring_dropped_packets=self._ring.dropped - dropped_before)
+        with self._lock:
+            for clip in self._clips.values():
+                if not clip.queued:
+                    clip.window.offer(rec)
+
+    # ---- violations --------------------------------------------------------------------
+    def on_update(
+        self, update: ViolationUpdate, frame_bgr: np.ndarray, source_time_s: float,
+        wall_time: datetime,
+    ) -> None:
+        """Snapshot on start, remember the clearest frame, fix the clip's end on `ended`."""
+        if not self.cfg.enabled:
+            return
+        offset_s = source_time_s - update.t_s
+        with self._lock:
+            clip = self._clips.get(update.violation_id)
+            if clip is None:
+                clip = self._open(update, frame_bgr, offset_s, wall_time)
+            else:
+                self._consider_best(clip, update, frame_bgr, wall_time)
+            if update.phase == "ended" and update.ended_t_s is not None:
+                clip.state.ended_at = wall_time - timedelta(seconds=update.t_s - update.ended_t_s)
+                if not clip.queued:
+                    clip.window.set_end(update.ended_t_s + offset_s + self.cfg.post_s)
+
+    def _open(
+        self, update: ViolationUpdate, frame_bgr: np.ndarray, offset_s: float, wall_time: datetime
+    ) -> _Clip:
+        started_at = wall_time - timedelta(seconds=update.t_s - update.started_t_s)
+        state = self._fin.new_state(update, started_at)
+        start_s = update.started_t_s + offset_s - self.cfg.pre_s
+        window = OpenClip(update.violation_id, start_s, start_s + self.cfg.max_clip_s)
+        for rec in self._ring.start_at(start_s):
+            window.offer(rec)
+        clip = _Clip(state, window, self._template)
+        self._clips[update.violation_id] = clip
+        frame = frame_bgr.copy()  # the caller reuses its buffers
+        self._runner.submit(lambda: self._fin.write_snapshot(state, frame, update, wall_time))
+        return clip
+
+    def _consider_best(
+        self, clip: _Clip, update: ViolationUpdate, frame_bgr: np.ndarray, wall_time: datetime
+    ) -> None:
+        score = clarity(frame_bgr, update.objects)
+        best_score = clip.best[0] if clip.best is not None else clip.state.start_clarity
+        if score > best_score * 1.05 and score > 0:
+            clip.best = (score, frame_bgr.copy(), update, wall_time)
+
+    def is_active(self, violation_id: str) -> bool:
+        """Evidence still being recorded (retention must keep it)."""
+        with self._lock:
+            return any(c.state.dir_name == violation_id for c in self._clips.values())
+
+    # ---- completion --------------------------------------------------------------------
+    def poll(self, source_time_s: float) -> list[EvidenceReady]:
+        """Write clips whose window is covered (or stale); return evidence completed so far."""
+        with self._lock:
+            due = [
+                c for c in self._clips.values()
+                if not c.queued and (
+                    c.window.complete
+                    or source_time_s >= c.window.target_end_s + self.cfg.stale_s
+                )
+            ]
+        for clip in due:
+            self._queue_clip(clip, "complete" if clip.window.complete else "stale")
+        return self._take_ready()
+
+    def finish(self, timeout_s: float | None = None) -> list[EvidenceReady]:
+        """End of a file source: write every open clip with what there is, wait for it."""
+        self._close_all_clips("end_of_stream")
+        self._runner.drain(timeout_s)
+        return self._take_ready()
+
+    def drain(self, timeout_s: float | None = None) -> list[EvidenceReady]:
+        """Wait until queued writes are done (threaded mode); return completed evidence."""
+        self._runner.drain(timeout_s)
+        return self._take_ready()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._runner.stop(timeout_s)
+
+    def _close_all_clips(self, why: str) -> None:
+        with self._lock:
+            open_clips = [c for c in self._clips.values() if not c.queued]
+        for clip in open_clips:
+            self._queue_clip(clip, why)
+
+    def _queue_clip(self, clip: _Clip, why: str) -> None:
+        with self._lock:
+            clip.queued = True
+            packets = list(clip.window.packets)
+            requested = (clip.window.requested_start_s, clip.window.target_end_s)
+        best = clip.best
+        clip.best = None
+        ok = self._runner.submit(
+            lambda: self._finalize(clip, packets, requested, best, why)
+        )
+        if not ok:
+            self.stats.add(queue_drops=1)
+            self._forget(clip)
+
+    def _finalize(
+        self, clip: _Clip, packets: list[PacketRecord], requested: tuple[float, float],
+        best: tuple[float, np.ndarray, ViolationUpdate, datetime] | None, why: str,
+    ) -> None:
+        try:
+            end_s = requested[1] if math.isfinite(requested[1]) else None
+            ready = self._fin.finalize(
+                clip.state, clip.template, packets, (requested[0], end_s), best, why
+            )
+        finally:
+            self._forget(clip)
+        with self._lock:
+            self._ready.append(ready)
+        if self._on_ready is not None:
+            self._on_ready(ready)
+
+    def _forget(self, clip: _Clip) -> None:
+        with self._lock:
+            self._clips.pop(clip.state.violation_id, None)
+
+    def _take_ready(self) -> list[EvidenceReady]:
+        with self._lock:
+            ready, self._ready = self._ready, []
+        return ready
+
+    @property
+    def queue_drops(self) -> int:
+        return self._runner.dropped
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self._fin.root

@@ -1,0 +1,243 @@
+"""Durable outbox: SQLite in WAL mode, one row per message awaiting its PUBACK.
+
+A row is committed (WAL, synchronous=FULL) before `put` returns and deleted only after the
+broker acknowledged it, so a broker outage, a crash or kill -9 loses nothing: the next run
+sends every remaining row again, oldest first.
+
+Size budget (sum of payload bytes). When a `put` takes it over `max_bytes`, rows are evicted
+in this order, oldest first within each step, until it fits again:
+  1. snapshots (optional JPEG delivery),
+  2. `updated` phases superseded by a later phase of the same violation (counted as merged:
+     every phase carries the violation's full current state, so the newest one subsumes them),
+  3. any other `updated` phase (counted as dropped).
+`started` and `ended` phases and camera events are never evicted: if only they remain, the
+outbox grows past its budget and the `outbox_full` alarm is raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+from typing import IO
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic        TEXT    NOT NULL,
+    payload      BLOB    NOT NULL,
+    qos          INTEGER NOT NULL,
+    retain       INTEGER NOT NULL,
+    event_id     TEXT,
+    violation_id TEXT,
+    phase        TEXT,
+    cls          INTEGER NOT NULL,
+    size         INTEGER NOT NULL,
+    created_s    REAL    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_violation ON outbox (violation_id, seq);
+CREATE INDEX IF NOT EXISTS outbox_cls ON outbox (cls, seq);
+"""
+
+
+class Evictable(IntEnum):
+    """Eviction class of a row: lower goes first when the budget is exceeded."""
+
+    SNAPSHOT = 0
+    UPDATE = 1
+    PROTECTED = 2
+
+
+class OutboxError(RuntimeError):
+    """The outbox cannot store or read messages (disk full, locked, corrupt)."""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    seq: int
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    event_id: str | None
+    violation_id: str | None
+    created_s: float
+
+
+@dataclass(frozen=True)
+class Usage:
+    depth: int
+    bytes: int
+    merged: int
+    dropped: int
+    over_budget: bool
+
+
+class Outbox:
+    """Thread-safe (one connection behind a lock); one process at a time (flock)."""
+
+    def __init__(self, path: Path, max_bytes: int, high_water_frac: float = 0.8) -> None:
+        self.path = Path(path)
+        self.max_bytes = max_bytes
+        self.high_water_bytes = int(max_bytes * high_water_frac)
+        self.merged = 0
+        self.dropped = 0
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lockfile = _lock_exclusive(self.path)
+        try:
+            self._db = sqlite3.connect(
+                str(self.path), isolation_level=None, check_same_thread=False, timeout=10.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit survives power loss too, not only a killed process.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            depth, used = self._db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM outbox"
+            ).fetchone()
+        except sqlite3.Error as e:
+            self._lockfile.close()
+            raise OutboxError(f"cannot open outbox {self.path}: {e}") from e
+        self._depth, self._bytes = int(depth), int(used)
+        if depth:
+            log.info("outbox %s: %d message(s) from a previous run to send", self.path, depth)
+
+    def put(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        qos: int = 1,
+        retain: bool = False,
+        event_id: str | None = None,
+        violation_id: str | None = None,
+        phase: str | None = None,
+        cls: Evictable = Evictable.PROTECTED,
+    ) -> int:
+        """Store one message durably (committed on return); returns its sequence number."""
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                cur = self._db.execute(
+                    "INSERT INTO outbox (topic, payload, qos, retain, event_id, violation_id,"
+                    " phase, cls, size, created_s) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (topic, payload, qos, int(retain), event_id, violation_id, phase,
+                     int(cls), len(payload), time.time()),
+                )
+                seq = int(cur.lastrowid or 0)
+                depth, used = self._depth + 1, self._bytes + len(payload)
+                evicted, merged, dropped = (0, 0, 0)
+                if used > self.max_bytes:
+                    evicted, merged, dropped = self._evict(used - self.max_bytes)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise OutboxError(f"cannot store message in outbox {self.path}: {e}") from e
+            self._depth = depth - merged - dropped
+            self._bytes = used - evicted
+            self.merged += merged
+            self.dropped += dropped
+            return seq
+
+    def _evict(self, excess: int) -> tuple[int, int, int]:
+        """Delete rows (inside the caller's transaction); returns (bytes, merged, dropped)."""
+        freed = merged = dropped = 0
+        steps = (
+            ("SELECT seq, size FROM outbox WHERE cls = 0 ORDER BY seq", False),
+            ("SELECT o.seq, o.size FROM outbox o WHERE o.cls = 1 AND EXISTS (SELECT 1 FROM"
+             " outbox n WHERE n.violation_id = o.violation_id AND n.seq > o.seq AND n.cls >= 1)"
+             " ORDER BY o.seq", True),
+            ("SELECT seq, size FROM outbox WHERE cls = 1 ORDER BY seq", False),
+        )
+        for query, is_merge in steps:
+            for seq, size in self._db.execute(query).fetchall():
+                if freed >= excess:
+                    return freed, merged, dropped
+                self._db.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+                freed += int(size)
+                if is_merge:
+                    merged += 1
+                else:
+                    dropped += 1
+        return freed, merged, dropped
+
+    def pending_after(self, after_seq: int, limit: int) -> list[OutboxRow]:
+        """The oldest `limit` rows with seq > after_seq, in order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, topic, payload, qos, retain, event_id, violation_id, created_s"
+                " FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+        return [
+            OutboxRow(int(s), t, bytes(p), int(q), bool(r), e, v, float(c))
+            for s, t, p, q, r, e, v, c in rows
+        ]
+
+    def delete(self, seqs: Iterable[int]) -> None:
+        """Forget acknowledged rows (one transaction; a crash before it only causes resends)."""
+        keys = [(s,) for s in seqs]
+        if not keys:
+            return
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                gone = 0
+                freed = 0
+                for key in keys:
+                    row = self._db.execute("DELETE FROM outbox WHERE seq = ? RETURNING size", key)
+                    hit = row.fetchone()
+                    if hit is not None:
+                        gone += 1
+                        freed += int(hit[0])
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise OutboxError(f"cannot delete acknowledged rows from {self.path}: {e}") from e
+            self._depth -= gone
+            self._bytes -= freed
+
+    def is_pending(self, violation_id: str) -> bool:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM outbox WHERE violation_id = ? LIMIT 1", (violation_id,)
+            ).fetchone()
+        return row is not None
+
+    def usage(self) -> Usage:
+        with self._lock:
+            return Usage(self._depth, self._bytes, self.merged, self.dropped,
+                         self._bytes > self.max_bytes)
+
+    def close(self) -> None:
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._lockfile.close()
+
+
+def _lock_exclusive(path: Path) -> IO[bytes]:
+    f = open(f"{path}.lock", "ab")  # noqa: SIM115 - held open for the outbox's lifetime
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise OutboxError(
+            f"outbox {path} is in use by another running publisher (lock file {path}.lock); "
+            "run one publisher per outbox"
+        ) from None
+    os.set_inheritable(f.fileno(), False)
+    return f

@@ -1,0 +1,197 @@
+"""Vectorised zone geometry: every anchor of a frame against every zone in one call.
+
+Everything is in normalised image coordinates (x right, y down, [0, 1]), so a camera's zones
+are compiled once and stay valid for any stream resolution (the overlap fraction is a ratio
+of areas and does not change when the axes are scaled).
+
+Points on a polygon's boundary count as inside (`shapely.intersects_xy`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from shapely.geometry import Polygon
+
+from zones.spec import ZoneSpec
+from zones.types import Track
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class FrameArrays:
+    """The usable tracks of one frame as arrays (row i belongs to `tracks[i]`)."""
+
+    tracks: tuple[Track, ...]
+    ids: NDArray[np.int64]
+    boxes_xyxy_norm: FloatArray  # (N, 4)
+    scores: FloatArray  # (N,)
+
+
+def frame_arrays(tracks: Sequence[Track]) -> FrameArrays:
+    """Drop unusable tracks (non-finite, inverted boxes, repeated ids) and stack the rest."""
+    kept: list[Track] = []
+    seen_ids: set[int] = set()
+    for tr in tracks:
+        x1, y1, x2, y2 = tr.box_xyxy_norm
+        vals = (x1, y1, x2, y2, tr.score)
+        if not all(np.isfinite(v) for v in vals) or x2 < x1 or y2 < y1:
+            continue
+        if tr.track_id in seen_ids:
+            continue
+        seen_ids.add(tr.track_id)
+        kept.append(tr)
+    n = len(kept)
+    boxes = np.empty((n, 4), dtype=np.float64)
+    scores = np.empty(n, dtype=np.float64)
+    ids = np.empty(n, dtype=np.int64)
+    for i, tr in enumerate(kept):
+        boxes[i] = tr.box_xyxy_norm
+        scores[i] = tr.score
+        ids[i] = tr.track_id
+    return FrameArrays(tuple(kept), ids, boxes, scores)
+
+
+def bottom_centers(boxes: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return (boxes[:, 0] + boxes[:, 2]) * 0.5, boxes[:, 3]
+
+
+def centers(boxes: FloatArray) -> tuple[FloatArray, FloatArray]:
+    return (boxes[:, 0] + boxes[:, 2]) * 0.5, (boxes[:, 1] + boxes[:, 3]) * 0.5
+
+
+class ExclusionGeometry:
+    """Areas where detections are ignored: a track whose box centre lies in a mask is dropped."""
+
+    def __init__(self, masks_norm: Sequence[Sequence[tuple[float, float]]]) -> None:
+        polys = [Polygon([(float(x), float(y)) for x, y in m]) for m in masks_norm]
+        self._union = shapely.union_all(polys) if polys else None
+        if self._union is not None:
+            shapely.prepare(self._union)
+
+    def keep(self, boxes: FloatArray) -> BoolArray:
+        if self._union is None or len(boxes) == 0:
+            return np.ones(len(boxes), dtype=bool)
+        cx, cy = centers(boxes)
+        return ~np.asarray(shapely.intersects_xy(self._union, cx, cy), dtype=bool)
+
+
+class AreaGeometry:
+    """Polygon zones compiled once; `inside` answers all tracks x all zones per frame."""
+
+    def __init__(self, specs: Sequence[ZoneSpec]) -> None:
+        self._polys = np.array(
+            [Polygon(s.points_norm) for s in specs], dtype=object
+        ).reshape(len(specs))
+        shapely.prepare(self._polys)
+        self._bounds = shapely.bounds(self._polys).reshape(len(specs), 4)
+        self._center_rows = np.array([s.anchor == "center" for s in specs], dtype=bool)
+        self._overlap_rows = np.flatnonzero([s.anchor == "overlap" for s in specs])
+        self._min_overlap = np.array([s.min_overlap for s in specs], dtype=np.float64)
+        self._min_score = np.array([s.filters.min_score for s in specs], dtype=np.float64)
+        self._min_h = np.array([s.filters.min_height_frac for s in specs], dtype=np.float64)
+        self._max_h = np.array([s.filters.max_height_frac for s in specs], dtype=np.float64)
+
+    def inside(self, boxes: FloatArray, scores: FloatArray) -> BoolArray:
+        """(zones, tracks) mask: the track passes the zone's filters and its anchor is inside."""
+        n_zones, n = len(self._polys), len(boxes)
+        if n_zones == 0 or n == 0:
+            return np.zeros((n_zones, n), dtype=bool)
+        heights = boxes[:, 3] - boxes[:, 1]
+        passes = (
+            (scores[None, :] >= self._min_score[:, None])
+            & (heights[None, :] >= self._min_h[:, None])
+            & (heights[None, :] <= self._max_h[:, None])
+        )
+        bx, by = bottom_centers(boxes)
+        hit = np.asarray(shapely.intersects_xy(self._polys[:, None], bx[None, :], by[None, :]))
+        if self._center_rows.any():
+            cx, cy = centers(boxes)
+            rows = self._polys[self._center_rows]
+            hit[self._center_rows] = shapely.intersects_xy(rows[:, None], cx[None, :], cy[None, :])
+        if len(self._overlap_rows):
+            hit[self._overlap_rows] = self._overlap_hits(boxes)
+        return hit & passes
+
+    def _overlap_hits(self, boxes: FloatArray) -> BoolArray:
+        rows = self._overlap_rows
+        zb = self._bounds[rows]
+        # Only boxes whose bounding rectangle meets the zone's need an exact intersection.
+        cand = (
+            (boxes[None, :, 0] <= zb[:, None, 2])
+            & (boxes[None, :, 2] >= zb[:, None, 0])
+            & (boxes[None, :, 1] <= zb[:, None, 3])
+            & (boxes[None, :, 3] >= zb[:, None, 1])
+        )
+        out = np.zeros(cand.shape, dtype=bool)
+        zi, bi = np.nonzero(cand)
+        if len(zi) == 0:
+            return out
+        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        b = boxes[bi]
+        rects = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+        inter = shapely.area(shapely.intersection(self._polys[rows[zi]], rects))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(areas[bi] > 0, inter / areas[bi], 0.0)
+        out[zi, bi] = frac >= self._min_overlap[rows[zi]] - 1e-12
+        return out
+
+
+class LineGeometry:
+    """Directed tripwires p0 -> p1; signed distances of all anchors to all lines per frame.
+
+    The sign is the 2-D cross product (p1 - p0) x (a - p0) in image coordinates (y down):
+    positive means the anchor is on the right-hand side of the line as drawn on screen when
+    walking from p0 to p1.
+    """
+
+    def __init__(self, specs: Sequence[ZoneSpec]) -> None:
+        pts = np.array([s.points_norm for s in specs], dtype=np.float64).reshape(len(specs), 2, 2)
+        self._p0 = pts[:, 0, :]
+        self._d = pts[:, 1, :] - pts[:, 0, :]
+        self._len = np.hypot(self._d[:, 0], self._d[:, 1])
+        self._center_rows = np.array([s.anchor == "center" for s in specs], dtype=bool)
+        self._min_score = np.array([s.filters.min_score for s in specs], dtype=np.float64)
+        self._min_h = np.array([s.filters.min_height_frac for s in specs], dtype=np.float64)
+        self._max_h = np.array([s.filters.max_height_frac for s in specs], dtype=np.float64)
+
+    def anchors(self, boxes: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """(lines, tracks) anchor coordinates: bottom centre, or centre where configured."""
+        bx, by = bottom_centers(boxes)
+        cx, cy = centers(boxes)
+        rows = self._center_rows[:, None]
+        return np.where(rows, cx[None, :], bx[None, :]), np.where(rows, cy[None, :], by[None, :])
+
+    def signed_distance(self, ax: FloatArray, ay: FloatArray) -> FloatArray:
+        cross = self._d[:, 0:1] * (ay - self._p0[:, 1:2]) - self._d[:, 1:2] * (ax - self._p0[:, 0:1])
+        return np.asarray(cross / self._len[:, None], dtype=np.float64)
+
+    def passes(self, boxes: FloatArray, scores: FloatArray) -> BoolArray:
+        heights = boxes[:, 3] - boxes[:, 1]
+        return np.asarray(
+            (scores[None, :] >= self._min_score[:, None])
+            & (heights[None, :] >= self._min_h[:, None])
+            & (heights[None, :] <= self._max_h[:, None]),
+            dtype=bool,
+        )
+
+    def crossing_param(
+        self, row: int, prev_xy: tuple[float, float], cur_xy: tuple[float, float]
+    ) -> float:
+        """Where the step prev -> cur meets line `row`, as a fraction along p0 -> p1."""
+        px, py = prev_xy
+        qx, qy = cur_xy
+        dx, dy = float(self._d[row, 0]), float(self._d[row, 1])
+        x0, y0 = float(self._p0[row, 0]), float(self._p0[row, 1])
+        sx, sy = qx - px, qy - py
+        denom = sx * dy - sy * dx
+        if denom == 0.0:
+            return float("nan")
+        # Solve p + s*t = p0 + d*u for u.
+        return ((px - x0) * sy - (py - y0) * sx) / -denom
