@@ -1,7 +1,59 @@
-"""`sitewarden events ...`: watch a site's events on the broker."""
+"""`sitewarden events ...`: watch a site's events on the broker, print the event schema."""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
 import typer
 
+from edge.config import ConfigError, load_config
+from publisher.connection import SettingsError
+from publisher.schema import event_json_schema
+from publisher.tail import EventTail, TailError
+from publisher.topics import TopicError
+
 app = typer.Typer(help="Watch events on the MQTT broker.", no_args_is_help=True)
+
+
+@app.command("tail")
+def tail(
+    config: Path = typer.Argument(..., help="site YAML file (its mqtt section is used)"),
+    camera: str | None = typer.Option(None, "--camera", help="only this camera's events"),
+    count: int | None = typer.Option(None, "--count", min=1, help="exit after N events"),
+    timeout_s: float | None = typer.Option(
+        None, "--timeout", min=0.1, help="exit after this many seconds"),
+) -> None:
+    """Subscribe to the site's events and print each as one JSON line (Ctrl-C to stop)."""
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        typer.echo(e.render(), err=True)
+        raise typer.Exit(1) from None
+    if cfg.mqtt is None:
+        typer.echo(f"{config}: no mqtt section; nothing to subscribe to", err=True)
+        raise typer.Exit(1)
+    logging.getLogger("publisher").setLevel(logging.WARNING)
+
+    def show(topic: str, event: Any) -> None:
+        typer.echo(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+
+    def subscribed(topic_filter: str) -> None:
+        typer.echo(f"subscribed to {topic_filter} on {cfg.mqtt.host}:{cfg.mqtt.port}"
+                   if cfg.mqtt else topic_filter, err=True)
+
+    try:
+        t = EventTail(cfg.mqtt, cfg.site_id, cfg.box_id, show, camera_id=camera,
+                      on_subscribed=subscribed)
+        t.run(max_events=count, timeout_s=timeout_s)
+    except (TailError, SettingsError, TopicError) as e:
+        typer.echo(f"events tail: {e}", err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of the events (CloudEvents 1.0 JSON)."""
+    typer.echo(json.dumps(event_json_schema(), indent=2))

@@ -73,8 +73,10 @@ def letterbox_centred(
     left = round((input_wh[0] - new_w) / 2 - 0.1)
     top = round((input_wh[1] - new_h) / 2 - 0.1)
     canvas = np.full((input_wh[1], input_wh[0], 3), pad_value, np.uint8)
-    resized = image if (new_w, new_h) == (w, h) else cv2.resize(
-        image, (new_w, new_h), interpolation=cv2.INTER_LINEAR
+    resized = (
+        image
+        if (new_w, new_h) == (w, h)
+        else cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     )
     canvas[top : top + new_h, left : left + new_w] = resized
     return canvas, Letterbox(r, float(left), float(top), (w, h))

@@ -62,7 +62,7 @@ def resolve_providers(
 
 
 def short_name(ort_name: str) -> str:
-    """"CUDAExecutionProvider" → "cuda" (unknown names are returned unchanged)."""
+    """Short name of an onnxruntime provider, e.g. CUDAExecutionProvider → cuda."""
     for short, full in PROVIDER_NAMES.items():
         if full == ort_name:
             return short

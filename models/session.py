@@ -67,8 +67,7 @@ def open_session(
             session = ort.InferenceSession(str(path), _options(threads), providers=[CPU])
         except Exception as e2:
             raise ModelError(
-                f"{path}: onnxruntime cannot load it ({_first_line(e2)}); "
-                f"expected {ONNX_EXPECTED}"
+                f"{path}: onnxruntime cannot load it ({_first_line(e2)}); expected {ONNX_EXPECTED}"
             ) from e2
     return session, describe(session, path)
 

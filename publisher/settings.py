@@ -61,7 +61,9 @@ class MqttConfig(_Strict):
     connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     reconnect_min_s: float = Field(default=1.0, gt=0, description="first retry delay")
     reconnect_max_s: float = Field(default=60.0, gt=0, description="retry delay cap")
-    max_inflight: int = Field(default=20, ge=1, le=1000, description="QoS 1 messages awaiting PUBACK")
+    max_inflight: int = Field(
+        default=20, ge=1, le=1000, description="QoS 1 messages awaiting PUBACK"
+    )
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     snapshots: SnapshotDeliveryConfig = Field(default_factory=SnapshotDeliveryConfig)
 

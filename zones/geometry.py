@@ -169,7 +169,8 @@ class LineGeometry:
         return np.where(rows, cx[None, :], bx[None, :]), np.where(rows, cy[None, :], by[None, :])
 
     def signed_distance(self, ax: FloatArray, ay: FloatArray) -> FloatArray:
-        cross = self._d[:, 0:1] * (ay - self._p0[:, 1:2]) - self._d[:, 1:2] * (ax - self._p0[:, 0:1])
+        dx, dy = self._d[:, 0:1], self._d[:, 1:2]
+        cross = dx * (ay - self._p0[:, 1:2]) - dy * (ax - self._p0[:, 0:1])
         return np.asarray(cross / self._len[:, None], dtype=np.float64)
 
     def passes(self, boxes: FloatArray, scores: FloatArray) -> BoolArray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from edge.config.base import StrictModel
 
@@ -19,16 +19,57 @@ class ExclusionMask(StrictModel):
 
 
 class MotionGateConfig(StrictModel):
+    """Skip detection on frames where nothing moved since the last detection."""
+
     enabled: bool = False
     # A still worker at a duty post must still be seen: detect at least this often.
     refresh_s: float = Field(default=2.0, gt=0)
-    min_changed_frac: float = Field(default=0.002, ge=0, le=1)
+    min_changed_frac: float = Field(
+        default=0.002, ge=0, le=1, description="share of pixels that must change to count"
+    )
+    pixel_threshold: int = Field(default=20, ge=1, le=255, description="grey-level change")
 
 
 class HealthConfig(StrictModel):
+    """When a camera is reported offline or tampered (its zones are then not watched)."""
+
     offline_after_s: float = Field(default=10.0, gt=0)
     frozen_after_s: float = Field(default=30.0, gt=0)
     tamper_enabled: bool = True
+    tamper_hold_s: float = Field(
+        default=10.0, gt=0, description="black/saturated/blurred/moved must last this long"
+    )
+    tamper_clear_s: float = Field(default=10.0, gt=0, description="normal this long to clear")
+    reference_after_s: float = Field(
+        default=5.0, gt=0, description="normal picture this long before the view is learned"
+    )
+    moved_shift_frac: float = Field(default=0.025, gt=0, le=1, description="of picture width")
+    moved_agreement: float = Field(
+        default=0.45, ge=0, le=1, description="share of the reference's edges still seen"
+    )
+    blur_ratio: float = Field(default=0.15, gt=0, le=1, description="sharpness vs reference")
+
+
+class StreamConfig(StrictModel):
+    """How the streams are read (RTSP over TCP) and how hard reconnection tries."""
+
+    open_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    read_timeout_s: float = Field(default=5.0, gt=0, le=120)
+    watchdog_s: float = Field(
+        default=8.0, gt=0, le=600, description="no decoded frame this long: reconnect"
+    )
+    reconnect_initial_s: float = Field(default=0.5, gt=0, le=60)
+    reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
+    max_width_px: int = Field(
+        default=1280, ge=160, le=8192, description="analysed frames are downscaled to this"
+    )
+    decode_threads: int = Field(default=1, ge=0, le=16, description="0: FFmpeg decides")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StreamConfig:
+        if self.reconnect_max_s < self.reconnect_initial_s:
+            raise ValueError("reconnect_max_s must not be below reconnect_initial_s")
+        return self
 
 
 class CameraConfig(StrictModel):
@@ -42,6 +83,7 @@ class CameraConfig(StrictModel):
     exclusions: list[ExclusionMask] = Field(default_factory=list)
     motion: MotionGateConfig = Field(default_factory=MotionGateConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    stream: StreamConfig = Field(default_factory=StreamConfig)
 
     @field_validator("url", "substream_url")
     @classmethod

@@ -92,6 +92,9 @@ class _ZoneBase(StrictModel):
 
 
 class _AreaZone(_ZoneBase):
+    # Detector misses up to this long do not break a run of detections (docs/rules.md).
+    flicker_s: float = Field(default=1.0, ge=0)
+
     @field_validator("points")
     @classmethod
     def _polygon(cls, v: list[NormPoint]) -> list[NormPoint]:
@@ -120,10 +123,16 @@ class DutyPostConfig(_AreaZone):
     min_persons: int = Field(default=1, ge=1)
     absence_s: float = Field(default=300.0, ge=0)
     return_s: float = Field(default=5.0, ge=0)
+    flicker_s: float = Field(default=2.0, ge=0)
 
 
 class _LineZone(_ZoneBase):
     direction: Literal["in", "out", "both"] = "both"
+    # A side of the line counts only this far from it (normalised): jitter never crosses.
+    line_margin: float = Field(default=0.01, ge=0, le=0.5)
+    # The same crossing seen again under a new track id within this time/radius counts once.
+    reid_window_s: float = Field(default=2.0, ge=0)
+    reid_radius: float = Field(default=0.05, ge=0, le=1.5)
 
     @field_validator("points")
     @classmethod

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +43,7 @@ from zones.spec import ZoneSpec
 from zones.types import ViolationUpdate
 
 log = logging.getLogger(__name__)
+_DONE_MEMORY = 4096
 
 
 @dataclass
@@ -82,6 +84,7 @@ class EvidenceRecorder:
             storage, site_id, camera_id, zones, self.stats, retention, on_status, url_prefix
         )
         self._ready: list[EvidenceReady] = []
+        self._done: OrderedDict[str, None] = OrderedDict()  # recent finished ids, bounded
         self._on_ready = on_ready
         if retention is not None:
             retention.add_guard(self.is_active)
@@ -129,6 +132,8 @@ class EvidenceRecorder:
             return
         offset_s = source_time_s - update.t_s
         with self._lock:
+            if update.violation_id in self._done:
+                return  # evidence already complete (a capped clip of a long violation)
             clip = self._clips.get(update.violation_id)
             if clip is None:
                 clip = self._open(update, frame_bgr, offset_s, wall_time)
@@ -151,8 +156,14 @@ class EvidenceRecorder:
         clip = _Clip(state, window, self._template)
         self._clips[update.violation_id] = clip
         frame = frame_bgr.copy()  # the caller reuses its buffers
-        self._runner.submit(lambda: self._fin.write_snapshot(state, frame, update, wall_time))
+        self._submit(lambda: self._fin.write_snapshot(state, frame, update, wall_time))
         return clip
+
+    def _submit(self, job: Callable[[], None]) -> bool:
+        ok = self._runner.submit(job)
+        if not ok:
+            self.stats.add(queue_drops=1)
+        return ok
 
     def _consider_best(
         self, clip: _Clip, update: ViolationUpdate, frame_bgr: np.ndarray, wall_time: datetime
@@ -209,11 +220,7 @@ class EvidenceRecorder:
             requested = (clip.window.requested_start_s, clip.window.target_end_s)
         best = clip.best
         clip.best = None
-        ok = self._runner.submit(
-            lambda: self._finalize(clip, packets, requested, best, why)
-        )
-        if not ok:
-            self.stats.add(queue_drops=1)
+        if not self._submit(lambda: self._finalize(clip, packets, requested, best, why)):
             self._forget(clip)
 
     def _finalize(
@@ -235,15 +242,14 @@ class EvidenceRecorder:
     def _forget(self, clip: _Clip) -> None:
         with self._lock:
             self._clips.pop(clip.state.violation_id, None)
+            self._done[clip.state.violation_id] = None
+            while len(self._done) > _DONE_MEMORY:
+                self._done.popitem(last=False)
 
     def _take_ready(self) -> list[EvidenceReady]:
         with self._lock:
             ready, self._ready = self._ready, []
         return ready
-
-    @property
-    def queue_drops(self) -> int:
-        return self._runner.dropped
 
     @property
     def evidence_dir(self) -> Path:

@@ -10,7 +10,8 @@ import numpy as np
 from zones.spec import LINE_KINDS, ZoneSpec
 from zones.types import Track, ViolationUpdate
 
-# BGR; the zone outline is drawn last among shapes so its colour is exact along the polygon.
+# BGR. Order: translucent zone fill, people, zone outline, label; so the outline's colour is
+# exact along the polygon and boxes are not tinted by the fill.
 ZONE_COLOURS_BGR: dict[str, tuple[int, int, int]] = {
     "danger_zone": (0, 0, 255),
     "seal": (0, 0, 255),
@@ -31,7 +32,7 @@ def zone_points_px(zone: ZoneSpec, width: int, height: int) -> np.ndarray:
 def anchor_px(track: Track, anchor: str, width: int, height: int) -> tuple[int, int]:
     x1, y1, x2, y2 = track.box_xyxy_norm
     y = y2 if anchor == "bottom_center" else (y1 + y2) / 2
-    return int(round((x1 + x2) / 2 * (width - 1))), int(round(y * (height - 1)))
+    return round((x1 + x2) / 2 * (width - 1)), round(y * (height - 1))
 
 
 def thickness_px(height: int) -> int:
@@ -43,26 +44,33 @@ def annotate(
 ) -> np.ndarray:
     """A copy of the frame with the rule's evidence drawn on it (the input is left alone)."""
     img = frame_bgr.copy()
-    h, w = img.shape[:2]
+    h, _w = img.shape[:2]
     th = thickness_px(h)
     colour = ZONE_COLOURS_BGR.get(update.kind, (0, 0, 255))
     anchor = zone.anchor if zone is not None else "bottom_center"
+    closed = zone is not None and zone.kind not in LINE_KINDS
+    if zone is not None and closed:
+        _fill_zone(img, zone, colour)
     for t in update.objects:
         _draw_track(img, t, anchor, th)
     if zone is not None:
-        _draw_zone(img, zone, colour, th)
+        _outline_zone(img, zone, colour, th, closed)
     _draw_label(img, _label_text(zone, update, wall_time), colour)
     return img
 
 
-def _draw_zone(img: np.ndarray, zone: ZoneSpec, colour: tuple[int, int, int], th: int) -> None:
+def _fill_zone(img: np.ndarray, zone: ZoneSpec, colour: tuple[int, int, int]) -> None:
+    h, w = img.shape[:2]
+    overlay = img.copy()
+    cv2.fillPoly(overlay, [zone_points_px(zone, w, h)], colour)
+    cv2.addWeighted(overlay, _FILL_ALPHA, img, 1 - _FILL_ALPHA, 0, dst=img)
+
+
+def _outline_zone(
+    img: np.ndarray, zone: ZoneSpec, colour: tuple[int, int, int], th: int, closed: bool
+) -> None:
     h, w = img.shape[:2]
     pts = zone_points_px(zone, w, h)
-    closed = zone.kind not in LINE_KINDS
-    if closed:
-        overlay = img.copy()
-        cv2.fillPoly(overlay, [pts], colour)
-        cv2.addWeighted(overlay, _FILL_ALPHA, img, 1 - _FILL_ALPHA, 0, dst=img)
     cv2.polylines(img, [pts], closed, colour, th, cv2.LINE_8)
     if not closed:
         for p in pts:
@@ -72,9 +80,9 @@ def _draw_zone(img: np.ndarray, zone: ZoneSpec, colour: tuple[int, int, int], th
 def _draw_track(img: np.ndarray, t: Track, anchor: str, th: int) -> None:
     h, w = img.shape[:2]
     x1, y1, x2, y2 = t.box_xyxy_norm
-    p1 = (int(round(x1 * (w - 1))), int(round(y1 * (h - 1))))
-    p2 = (int(round(x2 * (w - 1))), int(round(y2 * (h - 1))))
-    cv2.rectangle(img, p1, p2, BOX_COLOUR_BGR, max(1, th - 1))
+    p1 = (round(x1 * (w - 1)), round(y1 * (h - 1)))
+    p2 = (round(x2 * (w - 1)), round(y2 * (h - 1)))
+    cv2.rectangle(img, p1, p2, BOX_COLOUR_BGR, th)
     cv2.circle(img, anchor_px(t, anchor, w, h), th + 2, ANCHOR_COLOUR_BGR, -1)
     cv2.putText(img, f"#{t.track_id} {t.score:.2f}", (p1[0], max(12, p1[1] - 4)),
                 cv2.FONT_HERSHEY_SIMPLEX, 0.4, BOX_COLOUR_BGR, 1, cv2.LINE_AA)

@@ -69,9 +69,7 @@ def grid_cells(input_wh: tuple[int, int], strides: Sequence[int]) -> list[tuple[
     return [(-(-input_wh[0] // s), -(-input_wh[1] // s)) for s in strides]
 
 
-def anchor_grid(
-    input_wh: tuple[int, int], strides: Sequence[int]
-) -> tuple[FloatArray, FloatArray]:
+def anchor_grid(input_wh: tuple[int, int], strides: Sequence[int]) -> tuple[FloatArray, FloatArray]:
     """Cell (col, row) indices and the stride of each anchor, row-major per stride level."""
     xy: list[FloatArray] = []
     st: list[FloatArray] = []

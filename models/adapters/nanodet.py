@@ -70,7 +70,10 @@ class NanoDetAdapter(Adapter):
     def mismatch(cls, spec: ModelSpec, input_wh: tuple[int, int]) -> str | None:
         heads = _heads(spec)
         if heads is None:
-            return "NanoDet outputs are cls_pred_stride_S [1,N,classes] + dis_pred_stride_S [1,N,32]"
+            return (
+                "NanoDet outputs are cls_pred_stride_S [1,N,classes] and "
+                f"dis_pred_stride_S [1,N,{4 * BINS}]"
+            )
         cells = grid_cells(input_wh, list(heads))
         for (s, (ci, di)), (cols, rows) in zip(heads.items(), cells, strict=True):
             cs, ds = spec.outputs[ci].shape, spec.outputs[di].shape

@@ -1,0 +1,146 @@
+"""One camera: a detection stream decoded and sampled into a latest-frame slot, and the main
+stream's compressed packets handed on for evidence clips.
+
+With a `substream_url`, two RTSP sessions are opened: the substream is decoded for detection;
+the main stream is only demuxed (never decoded) and its packets go to `on_main_packet`.
+Without one, the main stream does both jobs in one session.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import av
+import numpy as np
+
+from edge.ingest.clock import StreamClock
+from edge.ingest.frames import Frame, LatestFrameSlot
+from edge.ingest.reader import ReaderOptions, ReaderState, StreamReader, is_file_source
+from edge.ingest.sampler import FrameSampler
+
+log = logging.getLogger(__name__)
+
+PacketSink = Callable[[av.Packet], None]
+SessionSink = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    analysis_fps: float = 5.0
+    # Frames are converted for analysis at most this wide (detectors run at ~416-640 px; the
+    # full-resolution picture is kept as compressed packets for evidence).
+    max_width_px: int = 1280
+    reader: ReaderOptions = field(default_factory=ReaderOptions)
+
+
+class CameraSource:
+    def __init__(
+        self,
+        camera_id: str,
+        url: str,
+        substream_url: str | None = None,
+        settings: IngestSettings | None = None,
+        on_main_packet: PacketSink | None = None,
+        on_main_session: SessionSink | None = None,
+        slot: LatestFrameSlot | None = None,
+        on_state: Callable[[str, ReaderState, str], None] | None = None,
+    ) -> None:
+        self.camera_id = camera_id
+        self.settings = settings or IngestSettings()
+        self.slot = slot or LatestFrameSlot()
+        self.clock = StreamClock()
+        self.sampler = FrameSampler(self.settings.analysis_fps)
+        self._seq = 0
+        self._lock = threading.Lock()
+        self.frames_in = 0
+        self.frames_sampled = 0
+        self._on_state = on_state
+        ropts = self.settings.reader
+        if is_file_source(url):
+            # Files are for tests and demos: loop them, paced like a live camera.
+            ropts = dataclasses.replace(ropts, loop_file=True)
+        self.detect_reader = StreamReader(
+            f"{camera_id}/{'sub' if substream_url else 'main'}",
+            substream_url or url,
+            ropts,
+            on_frame=self._on_frame,
+            on_packet=None if substream_url else on_main_packet,
+            on_state=lambda s, d: self._state("sub" if substream_url else "main", s, d),
+            on_session=self._on_session(None if substream_url else on_main_session),
+        )
+        self.main_reader: StreamReader | None = None
+        if substream_url:
+            self.main_reader = StreamReader(
+                f"{camera_id}/main",
+                url,
+                dataclasses.replace(ropts, decode=False),
+                on_packet=on_main_packet,
+                on_state=lambda s, d: self._state("main", s, d),
+                on_session=on_main_session,
+            )
+
+    @property
+    def readers(self) -> list[StreamReader]:
+        return [r for r in (self.detect_reader, self.main_reader) if r is not None]
+
+    def start(self) -> None:
+        for r in self.readers:
+            r.start()
+
+    def stop(self) -> None:
+        for r in self.readers:
+            r.stop()
+
+    def join(self, timeout_s: float) -> bool:
+        deadline = time.monotonic() + timeout_s
+        return all(r.join(max(0.0, deadline - time.monotonic())) for r in self.readers)
+
+    @property
+    def last_frame_mono_s(self) -> float | None:
+        return self.detect_reader.last_frame_mono_s
+
+    def _on_session(self, downstream: SessionSink | None) -> SessionSink:
+        def hook(stream: Any) -> None:
+            self.clock.new_session()
+            if downstream is not None:
+                downstream(stream)
+
+        return hook
+
+    def _state(self, which: str, state: ReaderState, detail: str) -> None:
+        if self._on_state is not None:
+            self._on_state(which, state, detail)
+
+    def _on_frame(self, frame: av.VideoFrame, pts_s: float | None) -> None:
+        self.frames_in += 1
+        source_time_s, wall_time_s = self.clock.map(pts_s)
+        if not self.sampler.due(source_time_s):
+            return
+        # Only sampled frames pay for the colour conversion (and downscale).
+        w, h = frame.width, frame.height
+        max_w = self.settings.max_width_px
+        if w > max_w:
+            out_w, out_h = max_w, round(h * max_w / w / 2) * 2
+            image = frame.to_ndarray(format="bgr24", width=out_w, height=out_h)
+        else:
+            image = frame.to_ndarray(format="bgr24")
+        image = np.asarray(image, dtype=np.uint8)
+        self._seq += 1
+        self.frames_sampled += 1
+        self.slot.put(
+            Frame(
+                camera_id=self.camera_id,
+                seq=self._seq,
+                image_bgr=image,
+                source_time_s=source_time_s,
+                wall_time_s=wall_time_s,
+                received_mono_s=time.monotonic(),
+                resolution_wh=(w, h),
+            )
+        )

@@ -1,0 +1,241 @@
+"""One stream (one RTSP session or one file) read by one thread, reconnecting forever.
+
+State machine:  CONNECTING → STREAMING → (error / EOF / watchdog) → BACKOFF → CONNECTING …
+and STOPPED from anywhere on stop(). The backoff grows while attempts fail and resets once
+a session has delivered frames.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from edge.ingest.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+
+class ReaderState(enum.Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    STREAMING = "streaming"
+    BACKOFF = "backoff"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class ReaderOptions:
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0
+    # No decoded frame for this long while packets still arrive (a broken stream) → reconnect.
+    watchdog_s: float = 8.0
+    backoff_initial_s: float = 0.5
+    backoff_max_s: float = 30.0
+    decode: bool = True
+    decode_threads: int = 1  # many cameras share few cores: no frame threading per camera
+    loop_file: bool = False
+    realtime_file: bool = True  # pace a file like a camera (live demos, tests)
+
+
+FrameCallback = Callable[[av.VideoFrame, float | None], None]
+PacketCallback = Callable[[av.Packet], None]
+StateCallback = Callable[[ReaderState, str], None]
+
+
+class StreamEnded(Exception):
+    """The source ended or stopped delivering frames; reconnect after a backoff."""
+
+
+@dataclass
+class ReaderCounters:
+    sessions: int = 0
+    failures: int = 0
+    packets: int = 0
+    frames: int = 0
+    decode_errors: int = 0
+    watchdog_trips: int = 0
+
+
+def is_file_source(url: str) -> bool:
+    return "://" not in url or url.startswith("file://")
+
+
+class StreamReader:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        options: ReaderOptions | None = None,
+        on_frame: FrameCallback | None = None,
+        on_packet: PacketCallback | None = None,
+        on_state: StateCallback | None = None,
+        on_session: Callable[[Any], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.url = url
+        self.opts = options or ReaderOptions()
+        self._on_frame = on_frame
+        self._on_packet = on_packet
+        self._on_state = on_state
+        self._on_session = on_session
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._backoff = Backoff(self.opts.backoff_initial_s, self.opts.backoff_max_s)
+        self.state = ReaderState.IDLE
+        self.last_error = ""
+        self.counters = ReaderCounters()
+        self.last_frame_mono_s: float | None = None
+        self.last_packet_mono_s: float | None = None
+        self.stream_info: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self.run, name=f"ingest-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout_s: float) -> bool:
+        if self._thread is None:
+            return True
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self._set_state(ReaderState.CONNECTING, "")
+            try:
+                self._session()
+                detail = "stream ended"
+            except StreamEnded as e:
+                detail = str(e)
+            except (av.FFmpegError, OSError, ValueError, IndexError) as e:
+                detail = f"{type(e).__name__}: {e}"
+            if self._stop.is_set():
+                break
+            self.counters.failures += 1
+            self.last_error = detail
+            delay_s = self._backoff.next_delay_s()
+            self._set_state(ReaderState.BACKOFF, f"{detail}; retry in {delay_s:.1f}s")
+            log.warning("%s: %s; reconnecting in %.1fs", self.name, detail, delay_s)
+            self._stop.wait(delay_s)
+        self._set_state(ReaderState.STOPPED, "")
+
+    # ------------------------------------------------------------------ one session
+    def _session(self) -> None:
+        container = self._open()
+        try:
+            stream = container.streams.video[0]
+            stream.codec_context.thread_count = self.opts.decode_threads
+            self.counters.sessions += 1
+            self.stream_info = {
+                "codec": stream.codec_context.name,
+                "resolution_wh": (stream.codec_context.width, stream.codec_context.height),
+            }
+            if self._on_session is not None:
+                self._on_session(stream)
+            self._pump(container, stream)
+        finally:
+            container.close()
+
+    def _open(self) -> Any:
+        if is_file_source(self.url):
+            path = self.url.removeprefix("file://")
+            if not Path(path).is_file():
+                raise StreamEnded(f"file not found: {path}")
+            return av.open(path)
+        options = {
+            "rtsp_transport": "tcp",
+            # Socket I/O timeout in microseconds (FFmpeg >= 5 name; older ones used stimeout).
+            "timeout": str(int(self.opts.read_timeout_s * 1e6)),
+            "analyzeduration": "1000000",
+            "probesize": "500000",
+        }
+        return av.open(
+            self.url, options=options, timeout=(self.opts.open_timeout_s, self.opts.read_timeout_s)
+        )
+
+    def _pump(self, container: Any, stream: Any) -> None:
+        session_start = time.monotonic()
+        got_frame = False
+        for packet in self._packets(container, stream):
+            if self._stop.is_set():
+                return
+            now = time.monotonic()
+            self.last_packet_mono_s = now
+            self.counters.packets += 1
+            if self._on_packet is not None and packet.size:
+                self._on_packet(packet)
+            if self.opts.decode:
+                got_frame = self._decode(packet) or got_frame
+            elif packet.size:
+                got_frame = True
+                self.last_frame_mono_s = now
+            if got_frame and self.state is not ReaderState.STREAMING:
+                self._backoff.reset()
+                self._set_state(ReaderState.STREAMING, "")
+            last = self.last_frame_mono_s if got_frame else session_start
+            if last is not None and now - last > self.opts.watchdog_s:
+                self.counters.watchdog_trips += 1
+                raise StreamEnded(f"no frame for {now - last:.1f}s (watchdog)")
+
+    def _decode(self, packet: av.Packet) -> bool:
+        try:
+            frames = packet.decode()
+        except av.InvalidDataError:
+            self.counters.decode_errors += 1
+            return False
+        for frame in frames:
+            self.counters.frames += 1
+            self.last_frame_mono_s = time.monotonic()
+            if self._on_frame is not None:
+                self._on_frame(frame, frame.time)
+        return bool(frames)
+
+    def _packets(self, container: Any, stream: Any) -> Iterator[av.Packet]:
+        if not is_file_source(self.url):
+            yield from container.demux(stream)
+            return
+        # A file: paced like a camera and optionally looped, with timestamps kept increasing.
+        offset_s = 0.0
+        t0 = time.monotonic()
+        while not self._stop.is_set():
+            end_s = 0.0
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.time_base is not None:
+                    t_s = float(packet.pts * packet.time_base)
+                    end_s = max(end_s, t_s + float((packet.duration or 0) * packet.time_base))
+                    if self.opts.realtime_file:
+                        self._stop.wait(max(0.0, t0 + offset_s + t_s - time.monotonic()))
+                    packet.pts = packet.pts + int(offset_s / packet.time_base)
+                    if packet.dts is not None:
+                        packet.dts = packet.dts + int(offset_s / packet.time_base)
+                yield packet
+                if self._stop.is_set():
+                    return
+            if not self.opts.loop_file:
+                return
+            offset_s += end_s
+            container.seek(0, stream=stream)
+            stream.codec_context.flush_buffers()
+
+    def _set_state(self, state: ReaderState, detail: str) -> None:
+        if state is self.state and not detail:
+            return
+        self.state = state
+        if self._on_state is not None:
+            try:
+                self._on_state(state, detail)
+            except Exception:  # a broken listener must not kill ingest
+                log.exception("%s: state listener failed", self.name)

@@ -1,0 +1,510 @@
+"""Publisher: durable, ordered, at-least-once delivery of events to the MQTT broker.
+
+Callers (pipeline threads) only touch the SQLite outbox and a few in-memory slots, then wake the
+I/O thread; they never wait on the network. One I/O thread owns the paho client and runs the
+connection state machine with its own select() loop over paho's external-loop API
+(loop_read/loop_write/loop_misc), never paho's auto-reconnect:
+
+    WAITING --(backoff elapsed)--> CONNECTING --(CONNACK success)--> CONNECTED
+       ^                              |  refused / timeout / CONNACK failure   |
+       +------------------------------+----------------------------------------+  link lost
+
+Each attempt uses a fresh paho client, so the outbox is the only source of retransmissions:
+after every CONNACK the unacknowledged rows are sent again from the oldest, at most
+`max_inflight` at a time, and a row is deleted when the PUBACK carrying its mid arrives.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from publisher import connection, status
+from publisher.backoff import Backoff
+from publisher.outbox import Evictable, Outbox
+from publisher.settings import MqttConfig
+from publisher.topics import Topics, check_segment
+
+log = logging.getLogger(__name__)
+
+AckListener = Callable[[str | None, float], None]
+"""Called on the I/O thread with (event id, emit→PUBACK latency in s) for each acked row."""
+
+_REPEAT_LOG_S = 60.0
+
+
+class LinkState(StrEnum):
+    WAITING = "waiting"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    AUTH_FAILED = "auth_failed"
+    STOPPED = "stopped"
+
+
+class _Link:
+    """One connection attempt: a fresh paho client and what is in flight on it."""
+
+    def __init__(self, client: mqtt.Client, deadline_s: float) -> None:
+        self.client = client
+        self.connack_deadline_s = deadline_s
+        self.inflight: dict[int, tuple[int, str | None, float]] = {}  # mid → seq, id, created
+        self.cursor = 0  # highest outbox seq already published on this link
+        self.failure: str | None = None
+        self.auth_failure = False
+
+
+class Publisher:
+    def __init__(
+        self,
+        settings: MqttConfig,
+        site_id: str,
+        box_id: str,
+        outbox_path: Path,
+        *,
+        ack_listener: AckListener | None = None,
+    ) -> None:
+        self.settings = settings
+        self.site_id, self.box_id = site_id, box_id
+        self.topics = Topics(settings.topic_prefix, site_id, box_id)
+        self.client_id = settings.client_id or connection.default_client_id(site_id, box_id)
+        connection.tls_context(settings)  # bad TLS files fail here, not in the I/O thread
+        ob = settings.outbox
+        self.outbox = Outbox(Path(outbox_path), ob.max_bytes, ob.high_water_frac)
+        self._ack_listener = ack_listener
+        self._backoff = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._lock = threading.Lock()
+        self._drained = threading.Condition()
+        self._stopping = threading.Event()
+        self._finished = threading.Event()
+        self._running = threading.Event()
+        self._stop_deadline_s = 0.0
+        self._ever_connected = False
+        self._thread: threading.Thread | None = None
+        self._link: _Link | None = None
+        self._state = LinkState.WAITING
+        self._retry_at_s = 0.0
+        self._acked: list[int] = []
+        self._cameras: dict[str, bytes] = {}
+        self._cameras_dirty: set[str] = set()
+        self._status_dirty = False
+        self._alarms: list[str] = []
+        self._runtime_stats: dict[str, Any] = {}
+        self._stats_due_s = time.monotonic() + settings.stats_interval_s
+        self._latencies_s: deque[float] = deque(maxlen=2048)
+        self._last_error: str | None = None
+        self._last_error_logged_s = 0.0
+        self._n = dict.fromkeys(
+            ("sent", "acked", "rejected", "reconnects", "connect_attempts",
+             "snapshots_dropped", "stats_published"), 0)
+        self._update_alarms()
+
+    # ---------------------------------------------------------------- caller API
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("publisher already started")
+        self._thread = threading.Thread(target=self.run, name="mqtt-publisher", daemon=True)
+        self._thread.start()
+
+    def publish_event(self, event: dict[str, Any]) -> None:
+        """Commit one CloudEvent to the outbox (durable on return), then let it be sent."""
+        if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
+            raise ValueError("event must be a CloudEvent dict with a non-empty string 'id'")
+        topic = self.topics.event(event)
+        data = event.get("data") if isinstance(event.get("data"), dict) else {}
+        assert isinstance(data, dict)
+        phase = data.get("phase")
+        is_update = phase == "updated" and str(event.get("type", "")).startswith(
+            "sitewarden.violation.")
+        violation_id = data.get("violation_id")
+        self.outbox.put(
+            topic, status.encode(event), event_id=event["id"],
+            violation_id=violation_id if isinstance(violation_id, str) else None,
+            phase=phase if isinstance(phase, str) else None,
+            cls=Evictable.UPDATE if is_update else Evictable.PROTECTED,
+        )
+        self._after_outbox_change()
+        self._wake()
+
+    def publish_snapshot(self, camera_id: str, violation_id: str, jpeg: bytes) -> None:
+        """Queue a JPEG on the snapshot topic (off unless mqtt.snapshots.enabled)."""
+        cfg = self.settings.snapshots
+        if not cfg.enabled:
+            return
+        topic = self.topics.snapshot(camera_id, violation_id)
+        if not jpeg.startswith(b"\xff\xd8"):
+            raise ValueError(f"snapshot for {violation_id} is not a JPEG (no FF D8 marker)")
+        if len(jpeg) > cfg.max_bytes:
+            with self._lock:
+                self._n["snapshots_dropped"] += 1
+            log.warning("snapshot of %s not sent: %d bytes > mqtt.snapshots.max_bytes %d",
+                        violation_id, len(jpeg), cfg.max_bytes)
+            return
+        self.outbox.put(topic, jpeg, violation_id=violation_id, cls=Evictable.SNAPSHOT)
+        self._after_outbox_change()
+        self._wake()
+
+    def set_camera_status(
+        self, camera_id: str, state: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """Retained per-camera status; only the latest state is kept and (re)sent."""
+        check_segment(camera_id, "camera id")
+        payload = status.camera_status(self.site_id, self.box_id, camera_id, state, detail)
+        with self._lock:
+            self._cameras[camera_id] = payload
+            self._cameras_dirty.add(camera_id)
+        self._wake()
+
+    def publish_stats(self, stats: dict[str, Any]) -> None:
+        """Send runtime stats now (QoS 0, not stored); repeated every stats_interval_s."""
+        with self._lock:
+            self._runtime_stats = dict(stats)
+            self._stats_due_s = 0.0
+        self._wake()
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until every outbox row is acknowledged; False on timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._drained:
+            while self.outbox.usage().depth > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._drained.wait(min(left, 0.2))
+        return True
+
+    def is_pending(self, violation_id: str) -> bool:
+        return self.outbox.is_pending(violation_id)
+
+    def stats(self) -> dict[str, Any]:
+        use = self.outbox.usage()
+        with self._lock:
+            lat = sorted(self._latencies_s)
+            out: dict[str, Any] = {
+                "state": self._state.value,
+                "connected": self._state is LinkState.CONNECTED,
+                "client_id": self.client_id,
+                "broker": f"{self.settings.host}:{self.settings.port}",
+                "outbox_depth": use.depth,
+                "outbox_bytes": use.bytes,
+                "outbox_max_bytes": self.outbox.max_bytes,
+                "merged": use.merged,
+                "dropped": use.dropped,
+                "inflight": len(self._link.inflight) if self._link else 0,
+                "last_error": self._last_error,
+                "alarms": list(self._alarms),
+                **self._n,
+            }
+        out["ack_latency_ms_p50"] = _pct_ms(lat, 0.50)
+        out["ack_latency_ms_p95"] = _pct_ms(lat, 0.95)
+        return out
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Publish `offline` (retained), wait briefly for in-flight PUBACKs, disconnect."""
+        self._stop_deadline_s = time.monotonic() + max(0.0, timeout_s - 0.5)
+        self._stopping.set()
+        self._wake()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            if self._thread.is_alive():
+                log.warning("MQTT publisher thread did not stop within %.1f s", timeout_s)
+                return
+        elif self._running.is_set() and not self._finished.wait(timeout_s):
+            log.warning("MQTT publisher run() did not return within %.1f s", timeout_s)
+            return
+        self.outbox.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    # ---------------------------------------------------------------- I/O thread
+
+    def run(self) -> None:
+        """The I/O loop; returns after stop()."""
+        self._running.set()
+        try:
+            while not self._stopping.is_set():
+                self._flush_acks()
+                if self._link is None:
+                    self._idle_until_retry()
+                else:
+                    self._service()
+            self._shutdown()
+        except Exception:
+            log.exception("MQTT publisher I/O loop crashed; events stay in the outbox")
+            self._close_link()
+            raise
+        finally:
+            self._set_state(LinkState.STOPPED)
+            self._finished.set()
+
+    def _idle_until_retry(self) -> None:
+        wait_s = self._retry_at_s - time.monotonic()
+        if wait_s > 0:
+            self._select([], min(wait_s, 1.0))
+            return
+        self._open_link()
+
+    def _open_link(self) -> None:
+        s = self.settings
+        will = (self.topics.status, status.box_status(
+            "offline", self.site_id, self.box_id, reason="connection_lost", with_time=False))
+        with self._lock:
+            self._n["connect_attempts"] += 1
+        self._set_state(LinkState.CONNECTING)
+        try:
+            client = connection.make_client(s, self.client_id, persistent=True, will=will)
+            link = _Link(client, time.monotonic() + s.connect_timeout_s)
+            client.on_connect = lambda c, u, f, rc, p: self._on_connect(link, rc)
+            client.on_disconnect = lambda c, u, f, rc, p: self._on_disconnect(link, rc)
+            client.on_publish = lambda c, u, mid, rc, p: self._on_publish(link, mid, rc)
+            connection.start_connect(client, s, persistent=True)
+        except (OSError, ValueError) as e:
+            self._link_failed(connection.describe_connect_error(s, e), auth=False)
+            return
+        self._link = link
+
+    def _service(self) -> None:
+        link = self._link
+        assert link is not None
+        sock = link.client.socket()
+        if sock is None:
+            self._drop_link(link, link.failure or "connection closed", link.auth_failure)
+            return
+        if self._state is LinkState.CONNECTING:
+            timeout = max(0.0, link.connack_deadline_s - time.monotonic())
+        else:
+            timeout = max(0.0, min(1.0, self._stats_due_s - time.monotonic()))
+        readable, writable = self._select([sock], timeout, want_write=link.client.want_write())
+        if readable:
+            link.client.loop_read()
+        if writable and self._link is link:
+            link.client.loop_write()
+        if self._link is link:
+            link.client.loop_misc()
+        if link.failure is not None or link.client.socket() is None:
+            self._drop_link(link, link.failure or "connection lost", link.auth_failure)
+        elif self._state is LinkState.CONNECTING and time.monotonic() > link.connack_deadline_s:
+            self._drop_link(link, f"MQTT broker {self.settings.host}:{self.settings.port}: "
+                            f"no CONNACK within {self.settings.connect_timeout_s:g} s", False)
+        elif self._state is LinkState.CONNECTED:
+            self._flush_acks()
+            self._pump(link)
+
+    def _select(
+        self, socks: list[Any], timeout_s: float, want_write: bool = False
+    ) -> tuple[bool, bool]:
+        r, w, _ = select.select([self._wake_r, *socks], socks if want_write else [], [], timeout_s)
+        if self._wake_r in r:
+            with contextlib.suppress(BlockingIOError):
+                while self._wake_r.recv(4096):
+                    pass
+        return bool(socks) and socks[0] in r, bool(w)
+
+    def _pump(self, link: _Link) -> None:
+        """Fill the in-flight window from the outbox, then status, cameras, stats."""
+        client = link.client
+        if self._status_dirty:
+            self._status_dirty = False
+            self._send(link, self.topics.status, self._online_payload(), retain=True)
+        with self._lock:
+            cams = [(c, self._cameras[c]) for c in sorted(self._cameras_dirty)]
+            self._cameras_dirty.clear()
+        for cam, payload in cams:
+            self._send(link, self.topics.camera_status(cam), payload, retain=True)
+        room = self.settings.max_inflight - len(link.inflight)
+        if room > 0:
+            for row in self.outbox.pending_after(link.cursor, room):
+                info = client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
+                if info.rc != mqtt.MQTT_ERR_SUCCESS:
+                    link.failure = f"publish failed: {mqtt.error_string(info.rc)}"
+                    return
+                link.inflight[info.mid] = (row.seq, row.event_id, row.created_s)
+                link.cursor = row.seq
+                with self._lock:
+                    self._n["sent"] += 1
+        if time.monotonic() >= self._stats_due_s:
+            self._publish_stats_now(link)
+
+    def _send(self, link: _Link, topic: str, payload: bytes, *, retain: bool, qos: int = 1) -> None:
+        info = link.client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            link.failure = f"publish failed: {mqtt.error_string(info.rc)}"
+
+    def _publish_stats_now(self, link: _Link) -> None:
+        with self._lock:
+            runtime = dict(self._runtime_stats)
+            self._stats_due_s = time.monotonic() + self.settings.stats_interval_s
+            self._n["stats_published"] += 1
+        payload = status.stats_message(self.site_id, self.box_id, runtime, self.stats())
+        self._send(link, self.topics.stats, payload, retain=False, qos=0)
+
+    # paho callbacks: they run inside loop_read on the I/O thread.
+
+    def _on_connect(self, link: _Link, reason_code: Any) -> None:
+        if reason_code.is_failure:
+            link.auth_failure = connection.is_auth_failure(reason_code)
+            link.failure = connection.describe_connack(self.settings, reason_code)
+            return
+        with self._lock:
+            if self._ever_connected:
+                self._n["reconnects"] += 1
+            self._ever_connected = True
+            self._cameras_dirty = set(self._cameras)
+            self._last_error = None
+        self._status_dirty = True
+        self._backoff.reset()
+        self._set_state(LinkState.CONNECTED)
+        log.info("MQTT connected to %s:%d as %s (%d event(s) waiting in the outbox)",
+                 self.settings.host, self.settings.port, self.client_id,
+                 self.outbox.usage().depth)
+
+    def _on_disconnect(self, link: _Link, reason_code: Any) -> None:
+        if link.failure is None:
+            link.failure = f"connection to {self.settings.host}:{self.settings.port} lost " \
+                           f"({reason_code})"
+
+    def _on_publish(self, link: _Link, mid: int, reason_code: Any) -> None:
+        entry = link.inflight.pop(mid, None)
+        if entry is None:
+            return  # status, camera status or stats message
+        seq, event_id, created_s = entry
+        if getattr(reason_code, "is_failure", False):
+            with self._lock:
+                self._n["rejected"] += 1
+            log.error("broker rejected event %s (PUBACK: %s); it stays in the outbox and is "
+                      "retried after the next reconnect", event_id, reason_code)
+            return
+        latency_s = time.time() - created_s
+        with self._lock:
+            self._n["acked"] += 1
+            self._latencies_s.append(latency_s)
+        self._acked.append(seq)
+        if self._ack_listener is not None:
+            self._ack_listener(event_id, latency_s)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _flush_acks(self) -> None:
+        if not self._acked:
+            return
+        acked, self._acked = self._acked, []
+        self.outbox.delete(acked)
+        self._after_outbox_change()
+        with self._drained:
+            self._drained.notify_all()
+
+    def _link_failed(self, message: str, *, auth: bool) -> None:
+        delay_s = self._backoff.next_delay_s()
+        self._retry_at_s = time.monotonic() + delay_s
+        self._set_state(LinkState.AUTH_FAILED if auth else LinkState.WAITING)
+        now = time.monotonic()
+        with self._lock:
+            repeated = message == self._last_error
+            self._last_error = message
+        if repeated and now - self._last_error_logged_s < _REPEAT_LOG_S:
+            log.debug("%s; retrying in %.1f s", message, delay_s)
+            return
+        self._last_error_logged_s = now
+        depth = self.outbox.usage().depth
+        log.log(logging.ERROR if auth else logging.WARNING,
+                "%s; %d message(s) kept in the outbox; retrying in %.1f s", message, depth, delay_s)
+
+    def _drop_link(self, link: _Link, message: str, auth: bool) -> None:
+        self._close_link()
+        self._link_failed(message, auth=auth)
+
+    def _close_link(self) -> None:
+        link, self._link = self._link, None
+        if link is None:
+            return
+        sock = link.client.socket()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _shutdown(self) -> None:
+        link = self._link
+        deadline = self._stop_deadline_s or time.monotonic() + 1.0
+        if link is not None and self._state is LinkState.CONNECTED:
+            self._send(link, self.topics.status, status.box_status(
+                "offline", self.site_id, self.box_id, reason="stopped"), retain=True)
+            # Give in-flight events a moment to be acknowledged; the rest are resent next run.
+            while link.inflight and link.failure is None and time.monotonic() < deadline:
+                self._service_once_for_shutdown(link, deadline)
+            link.client.disconnect()
+            if link.client.want_write():
+                link.client.loop_write()
+        self._flush_acks()
+        self._close_link()
+
+    def _service_once_for_shutdown(self, link: _Link, deadline: float) -> None:
+        sock = link.client.socket()
+        if sock is None:
+            return
+        readable, writable = self._select(
+            [sock], max(0.0, min(0.1, deadline - time.monotonic())), link.client.want_write())
+        if readable:
+            link.client.loop_read()
+        if writable and link.client.socket() is not None:
+            link.client.loop_write()
+
+    def _online_payload(self) -> bytes:
+        with self._lock:
+            alarms = list(self._alarms)
+        return status.box_status("online", self.site_id, self.box_id, alarms=alarms)
+
+    def _update_alarms(self) -> None:
+        use = self.outbox.usage()
+        with self._lock:
+            old = set(self._alarms)
+            new = set(old)
+            if use.bytes > self.outbox.high_water_bytes:
+                new.add("outbox_high_water")
+            elif use.bytes < 0.9 * self.outbox.high_water_bytes:
+                new.discard("outbox_high_water")
+            if use.over_budget:
+                new.add("outbox_full")
+            elif use.bytes <= self.outbox.max_bytes:
+                new.discard("outbox_full")
+            if new == old:
+                return
+            self._alarms = sorted(new)
+        self._status_dirty = True
+        for alarm in sorted(new - old):
+            log.warning("alarm %s raised: outbox holds %d message(s), %d of %d bytes",
+                        alarm, use.depth, use.bytes, self.outbox.max_bytes)
+        for alarm in sorted(old - new):
+            log.info("alarm %s cleared", alarm)
+
+    def _after_outbox_change(self) -> None:
+        self._update_alarms()
+
+    def _set_state(self, state: LinkState) -> None:
+        with self._lock:
+            self._state = state
+
+    def _wake(self) -> None:
+        # BlockingIOError: a wake-up is already pending; OSError: closed after stop().
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+
+def _pct_ms(sorted_s: list[float], q: float) -> float | None:
+    if not sorted_s:
+        return None
+    return round(1000.0 * sorted_s[min(len(sorted_s) - 1, int(q * len(sorted_s)))], 3)
+

@@ -1,0 +1,51 @@
+"""Payloads of the retained status topics and the stats topic (see docs/mqtt.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).astimezone().isoformat(timespec="milliseconds")
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def box_status(
+    state: str, site_id: str, box_id: str, *, reason: str | None = None,
+    alarms: list[str] | None = None, with_time: bool = True,
+) -> bytes:
+    """`online` / `offline`; the Last Will is built without a time (it is fixed at connect)."""
+    msg: dict[str, Any] = {"state": state, "site_id": site_id, "box_id": box_id}
+    if with_time:
+        msg["time"] = now_iso()
+    if reason is not None:
+        msg["reason"] = reason
+    if alarms is not None:
+        msg["alarms"] = alarms
+    return encode(msg)
+
+
+def camera_status(
+    site_id: str, box_id: str, camera_id: str, state: str, detail: dict[str, Any] | None
+) -> bytes:
+    msg: dict[str, Any] = {
+        "site_id": site_id, "box_id": box_id, "camera_id": camera_id, "state": state,
+        "time": now_iso(),
+    }
+    if detail:
+        msg["detail"] = detail
+    return encode(msg)
+
+
+def stats_message(
+    site_id: str, box_id: str, runtime: dict[str, Any], publisher: dict[str, Any]
+) -> bytes:
+    msg: dict[str, Any] = {"site_id": site_id, "box_id": box_id, "time": now_iso()}
+    msg.update(runtime)
+    msg["publisher"] = publisher
+    return encode(msg)

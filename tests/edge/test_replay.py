@@ -1,0 +1,145 @@
+"""`sitewarden replay` end to end on real video with a real model, and its bad inputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from edge.cli import app
+
+
+def _site(tmp_path: Path, assets: Path, video: str = "vtest_480x360.mp4", **det: object) -> Path:
+    doc = {
+        "site_id": "plant-7",
+        "box_id": "edge-01",
+        "timezone": "Asia/Shanghai",
+        "detector": {"model": str(assets / "models" / "yolox_nano.onnx"), **det},
+        "cameras": [{"id": "cam", "url": str(assets / "video" / video), "analysis_fps": 5}],
+        "zones": [
+            {"id": "lawn", "camera": "cam", "kind": "danger_zone", "min_duration_s": 1,
+             "points": [[0.0, 0.62], [1.0, 0.62], [1.0, 1.0], [0.0, 1.0]]},
+            {"id": "path", "camera": "cam", "kind": "duty_post", "absence_s": 5, "return_s": 2,
+             "points": [[0.0, 0.15], [1.0, 0.15], [1.0, 0.6], [0.0, 0.6]]},
+        ],
+        "storage": {"directory": str(tmp_path / "store"), "evidence": {"enabled": False}},
+    }
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def _replay(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(app, ["replay", *args])
+    return res.exit_code, res.output
+
+
+@pytest.mark.assets
+def test_replay_vtest_twice_gives_identical_events(tmp_path: Path, assets: Path) -> None:
+    site = _site(tmp_path, assets)
+    outs = []
+    for run in ("a", "b"):
+        out = tmp_path / f"events_{run}.jsonl"
+        code, output = _replay(str(site), "--camera", "cam", "--events-out", str(out), "--summary")
+        assert code == 0, output
+        outs.append(out.read_text())
+    assert outs[0] == outs[1]
+    events = [json.loads(line) for line in outs[0].splitlines()]
+    assert events, "people walk onto the lawn in vtest: there must be violations"
+    for ev in events:
+        assert ev["specversion"] == "1.0"
+        assert ev["source"] == "/sitewarden/plant-7/edge-01"
+        assert ev["type"].startswith("sitewarden.violation.")
+        data = ev["data"]
+        assert ev["subject"] == f"cam/{data['zone_id']}"
+        assert data["phase"] in ("started", "updated", "ended")
+        assert data["started_at"].endswith("+08:00")
+        assert 0.0 <= data["source_time_s"] <= 80.0
+    # phases of each violation are in lifecycle order
+    by_id: dict[str, list[str]] = {}
+    for ev in events:
+        by_id.setdefault(ev["data"]["violation_id"], []).append(ev["data"]["phase"])
+    for phases in by_id.values():
+        assert phases[0] == "started"
+        assert phases.count("started") == 1 and phases.count("ended") <= 1
+        if "ended" in phases:
+            assert phases.index("ended") == len(phases) - 1
+
+
+@pytest.mark.assets
+def test_replay_video_with_nobody(tmp_path: Path, assets: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    _write_video(empty, seconds=4, fps=10)
+    site = _site(tmp_path, assets)
+    out = tmp_path / "ev.jsonl"
+    code, output = _replay(str(site), "--camera", "cam", "--source", str(empty),
+                           "--events-out", str(out))
+    assert code == 0, output
+    # Nobody on the path for 4 s with absence_s 5: no duty-post alarm yet, no danger alarm.
+    assert out.read_text() == ""
+
+
+@pytest.mark.assets
+def test_replay_corrupt_frames_still_completes(tmp_path: Path, assets: Path) -> None:
+    bad = tmp_path / "corrupt.mp4"
+    data = bytearray((assets / "video" / "vtest_480x360.mp4").read_bytes())
+    rng = np.random.default_rng(7)
+    for off in range(400_000, len(data) - 200_000, 300_000):
+        data[off:off + 4096] = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    bad.write_bytes(bytes(data))
+    code, output = _replay(str(_site(tmp_path, assets)), "--camera", "cam", "--source", str(bad),
+                           "--events-out", str(tmp_path / "ev.jsonl"))
+    assert code == 0, output
+    assert "Traceback" not in output
+
+
+@pytest.mark.assets
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (lambda p: None, "no such video file"),
+        (lambda p: p.write_bytes(b""), "not a readable video"),
+        (lambda p: p.write_text("hello, not a video"), "not a readable video"),
+    ],
+    ids=["missing", "empty", "text"],
+)
+def test_replay_bad_source_is_a_clear_error(
+    tmp_path: Path, assets: Path, make: object, expected: str
+) -> None:
+    src = tmp_path / "src.mp4"
+    make(src)  # type: ignore[operator]
+    code, output = _replay(str(_site(tmp_path, assets)), "--camera", "cam", "--source", str(src))
+    assert code == 1
+    assert expected in output and "Traceback" not in output
+
+
+@pytest.mark.assets
+def test_replay_unknown_camera_and_bad_model(tmp_path: Path, assets: Path) -> None:
+    code, output = _replay(str(_site(tmp_path, assets)), "--camera", "nope")
+    assert code == 1 and "--camera 'nope'" in output
+    fake = tmp_path / "fake.onnx"
+    shutil.copy(assets / "images" / "persons.json", fake)
+    site = _site(tmp_path, assets)
+    doc = yaml.safe_load(site.read_text())
+    doc["detector"]["model"] = str(fake)
+    site.write_text(yaml.safe_dump(doc))
+    code, output = _replay(str(site), "--camera", "cam")
+    assert code == 1 and "fake.onnx" in output and "Traceback" not in output
+
+
+def _write_video(path: Path, seconds: int, fps: int) -> None:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(seconds * fps):
+            img = np.full((240, 320, 3), 90 + (i % 3), np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="bgr24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
