@@ -15,13 +15,14 @@ from typer.testing import CliRunner
 from edge.cli import app
 
 
-def _site(tmp_path: Path, assets: Path, video: str = "vtest_480x360.mp4", **det: object) -> Path:
+def _site(tmp_path: Path, assets: Path, video: str = "vtest_480x360.mp4", fps: float = 1) -> Path:
     doc = {
         "site_id": "plant-7",
         "box_id": "edge-01",
         "timezone": "Asia/Shanghai",
-        "detector": {"model": str(assets / "models" / "yolox_nano.onnx"), **det},
-        "cameras": [{"id": "cam", "url": str(assets / "video" / video), "analysis_fps": 5}],
+        "detector": {"model": str(assets / "models" / "yolox_nano.onnx")},
+        # 1 fps keeps these tests quick; the golden replays run at the usual 5 fps
+        "cameras": [{"id": "cam", "url": str(assets / "video" / video), "analysis_fps": fps}],
         "zones": [
             {"id": "lawn", "camera": "cam", "kind": "danger_zone", "min_duration_s": 1,
              "points": [[0.0, 0.62], [1.0, 0.62], [1.0, 1.0], [0.0, 1.0]]},
@@ -41,16 +42,13 @@ def _replay(*args: str) -> tuple[int, str]:
 
 
 @pytest.mark.assets
-def test_replay_vtest_twice_gives_identical_events(tmp_path: Path, assets: Path) -> None:
-    site = _site(tmp_path, assets)
-    outs = []
-    for run in ("a", "b"):
-        out = tmp_path / f"events_{run}.jsonl"
-        code, output = _replay(str(site), "--camera", "cam", "--events-out", str(out), "--summary")
-        assert code == 0, output
-        outs.append(out.read_text())
-    assert outs[0] == outs[1]
-    events = [json.loads(line) for line in outs[0].splitlines()]
+def test_replay_writes_cloudevents_in_lifecycle_order(tmp_path: Path, assets: Path) -> None:
+    site = _site(tmp_path, assets, fps=2)
+    out = tmp_path / "events.jsonl"
+    code, output = _replay(str(site), "--camera", "cam", "--events-out", str(out), "--summary")
+    assert code == 0, output
+    assert "violation(s)" in output
+    events = [json.loads(line) for line in out.read_text().splitlines()]
     assert events, "people walk onto the lawn in vtest: there must be violations"
     for ev in events:
         assert ev["specversion"] == "1.0"
@@ -61,7 +59,6 @@ def test_replay_vtest_twice_gives_identical_events(tmp_path: Path, assets: Path)
         assert data["phase"] in ("started", "updated", "ended")
         assert data["started_at"].endswith("+08:00")
         assert 0.0 <= data["source_time_s"] <= 80.0
-    # phases of each violation are in lifecycle order
     by_id: dict[str, list[str]] = {}
     for ev in events:
         by_id.setdefault(ev["data"]["violation_id"], []).append(ev["data"]["phase"])
