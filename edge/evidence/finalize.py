@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import av
 import numpy as np
 
 from edge.config.storage import StorageConfig
@@ -39,6 +40,7 @@ from zones.types import ViolationUpdate
 
 log = logging.getLogger(__name__)
 
+_ROOM_MARGIN_BYTES = 1 << 20  # also room for meta.json and the next writes
 BestFrame = tuple[float, np.ndarray, ViolationUpdate, datetime]
 
 
@@ -110,7 +112,7 @@ class Finalizer:
         data = encode_jpeg(img, self.cfg.jpeg_quality)
         self.stats.add(jpeg_cpu_s=time.thread_time() - t0)
         path = state.directory / name
-        if not self._guarded(state, name, lambda: write_atomic(path, data)):
+        if not self._guarded(state, name, lambda: write_atomic(path, data), len(data)):
             return None
         self.stats.add(bytes_written=len(data))
         h, w = frame.shape[:2]
@@ -121,15 +123,17 @@ class Finalizer:
                 "sha256": sha256, "size": size}
 
     # ---- disk errors -------------------------------------------------------------------
-    def _guarded(self, state: ViolationState, what: str, write: Callable[[], None]) -> bool:
-        """Run a write; on a full disk sweep retention once and retry; never raise OSError."""
+    def _guarded(
+        self, state: ViolationState, what: str, write: Callable[[], None], size_hint: int = 0
+    ) -> bool:
+        """Run a write; on a full disk free room via retention and retry once; never raise."""
         for attempt in (1, 2):
             try:
                 write()
             except OSError as e:
                 full = is_disk_full(e)
                 self.stats.add(write_errors=1, disk_full=int(full))
-                if full and attempt == 1 and self._emergency_sweep():
+                if full and attempt == 1 and self._make_room(size_hint):
                     continue
                 state.errors.append(f"{what}: {e.strerror or e}")
                 self._status.report("degraded", {
@@ -141,11 +145,11 @@ class Finalizer:
             return True
         return False
 
-    def _emergency_sweep(self) -> bool:
+    def _make_room(self, size_hint: int) -> bool:
         if self.retention is None:
             return False
         try:
-            return self.retention.sweep().deleted > 0
+            return self.retention.make_room(size_hint + _ROOM_MARGIN_BYTES) > 0
         except Exception:
             log.exception("emergency retention sweep failed")
             return False
@@ -195,7 +199,12 @@ class Finalizer:
                 tmp.unlink(missing_ok=True)
                 raise
 
-        if not self._guarded(state, "clip", write):
+        try:
+            if not self._guarded(state, "clip", write, sum(len(p.data) for p in packets)):
+                return None
+        except (ValueError, av.FFmpegError) as e:  # bad packets: say so, keep the snapshot
+            log.warning("%s: clip of %s failed: %s", self.camera_id, state.violation_id, e)
+            state.errors.append(f"clip: {e}")
             return None
         info = result["info"]
         self.stats.add(clips_written=1, bytes_written=result["size"])

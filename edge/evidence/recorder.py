@@ -77,8 +77,9 @@ class EvidenceRecorder:
         self._ring = PacketRing(self.cfg.pre_s + self.cfg.lookback_s, self.cfg.ring_max_bytes)
         self._template: StreamTemplate | None = None
         self._offset_s = 0.0
+        self._tb_s = 0.0
         self._clips: dict[str, _Clip] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when replay mode runs jobs inline
         self._runner = JobRunner(f"evidence-{camera_id}", threaded, self.cfg.queue_size)
         self._fin = Finalizer(
             storage, site_id, camera_id, zones, self.stats, retention, on_status, url_prefix
@@ -94,11 +95,14 @@ class EvidenceRecorder:
     # ---- main stream -------------------------------------------------------------------
     def set_stream(self, stream: VideoStream, source_offset_s: float = 0.0) -> None:
         """Codec parameters of the main stream; a new stream (reconnect) ends open clips."""
+        template = StreamTemplate(stream)
         if self._template is not None:
             self._close_all_clips("stream_changed")
-        self._template = StreamTemplate(stream)
-        self._offset_s = source_offset_s
-        self._ring.clear()
+        with self._lock:
+            self._template = template
+            self._tb_s = float(template.time_base)
+            self._offset_s = source_offset_s
+            self._ring.clear()
 
     def add_packet(self, packet: av.Packet) -> None:
         if self._template is None or not self.cfg.enabled or packet.size == 0:
@@ -108,16 +112,16 @@ class EvidenceRecorder:
         if pts is None or dts is None:
             self.stats.add(packets_without_ts=1)
             return
-        tb = self._template.time_base
+        tb = self._tb_s  # float: Fraction arithmetic per packet costs more than it buys
         rec = PacketRecord(
             pts=pts, dts=dts, duration=packet.duration or 0, keyframe=packet.is_keyframe,
-            t_s=float(pts * tb) + self._offset_s, dts_s=float(dts * tb) + self._offset_s,
-            data=bytes(packet),
+            t_s=pts * tb + self._offset_s, dts_s=dts * tb + self._offset_s, data=bytes(packet),
         )
-        dropped_before = self._ring.dropped
-        self._ring.append(rec)
-        self.stats.add(packets=1, ring_dropped_packets=self._ring.dropped - dropped_before)
-        with self._lock:
+        with self._lock:  # live: packets come from the ingest thread, updates from analysis
+            dropped_before = self._ring.dropped
+            self._ring.append(rec)
+            self.stats.packets += 1
+            self.stats.ring_dropped_packets += self._ring.dropped - dropped_before
             for clip in self._clips.values():
                 if not clip.queued:
                     clip.window.offer(rec)
@@ -131,22 +135,27 @@ class EvidenceRecorder:
         if not self.cfg.enabled:
             return
         offset_s = source_time_s - update.t_s
+        snapshot_job = None
+        # scored outside the lock, which the ingest thread needs for every packet
+        score = clarity(frame_bgr, update.objects) if update.phase != "started" else 0.0
         with self._lock:
             if update.violation_id in self._done:
                 return  # evidence already complete (a capped clip of a long violation)
             clip = self._clips.get(update.violation_id)
             if clip is None:
-                clip = self._open(update, frame_bgr, offset_s, wall_time)
+                clip, snapshot_job = self._open(update, frame_bgr, offset_s, wall_time)
             else:
-                self._consider_best(clip, update, frame_bgr, wall_time)
+                self._consider_best(clip, update, frame_bgr, wall_time, score)
             if update.phase == "ended" and update.ended_t_s is not None:
                 clip.state.ended_at = wall_time - timedelta(seconds=update.t_s - update.ended_t_s)
                 if not clip.queued:
                     clip.window.set_end(update.ended_t_s + offset_s + self.cfg.post_s)
+        if snapshot_job is not None:  # outside the lock: in replay mode it runs right here
+            self._submit(snapshot_job)
 
     def _open(
         self, update: ViolationUpdate, frame_bgr: np.ndarray, offset_s: float, wall_time: datetime
-    ) -> _Clip:
+    ) -> tuple[_Clip, Callable[[], None]]:
         started_at = wall_time - timedelta(seconds=update.t_s - update.started_t_s)
         state = self._fin.new_state(update, started_at)
         start_s = update.started_t_s + offset_s - self.cfg.pre_s
@@ -156,8 +165,7 @@ class EvidenceRecorder:
         clip = _Clip(state, window, self._template)
         self._clips[update.violation_id] = clip
         frame = frame_bgr.copy()  # the caller reuses its buffers
-        self._submit(lambda: self._fin.write_snapshot(state, frame, update, wall_time))
-        return clip
+        return clip, lambda: self._fin.write_snapshot(state, frame, update, wall_time)
 
     def _submit(self, job: Callable[[], None]) -> bool:
         ok = self._runner.submit(job)
@@ -166,9 +174,9 @@ class EvidenceRecorder:
         return ok
 
     def _consider_best(
-        self, clip: _Clip, update: ViolationUpdate, frame_bgr: np.ndarray, wall_time: datetime
+        self, clip: _Clip, update: ViolationUpdate, frame_bgr: np.ndarray, wall_time: datetime,
+        score: float,
     ) -> None:
-        score = clarity(frame_bgr, update.objects)
         best_score = clip.best[0] if clip.best is not None else clip.state.start_clarity
         if score > best_score * 1.05 and score > 0:
             clip.best = (score, frame_bgr.copy(), update, wall_time)

@@ -120,6 +120,22 @@ class Retention:
             log.info("retention: deleted %d violations (%d bytes)", deleted, freed)
         return SweepResult(deleted, freed, kept, total, over)
 
+    def make_room(self, needed_bytes: int) -> int:
+        """After a write failed for lack of space: delete oldest unguarded evidence until
+        `needed_bytes` are freed, whatever the budget says (statvfs may not know a quota)."""
+        with self._lock:
+            if not self.root.is_dir():
+                return 0
+            freed = 0
+            for u in scan_units(self.root):
+                if freed >= needed_bytes:
+                    break
+                if not self._kept(u.violation_id) and self._delete(u):
+                    freed += u.size
+                    self.deleted_total += 1
+            log.warning("retention: disk full, freed %d bytes for %d wanted", freed, needed_bytes)
+            return freed
+
     def _low_on_disk(self) -> bool:
         if self.storage.min_free_bytes <= 0:
             return False

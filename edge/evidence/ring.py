@@ -21,6 +21,7 @@ class PacketRing:
         self.keep_s = keep_s
         self.max_bytes = max_bytes
         self._packets: deque[PacketRecord] = deque()
+        self._keyframes_t_s: deque[float] = deque()  # presentation times of keyframes held
         self._bytes = 0
         self.dropped = 0
         self.newest_dts_s = -math.inf
@@ -34,6 +35,7 @@ class PacketRing:
 
     def clear(self) -> None:
         self._packets.clear()
+        self._keyframes_t_s.clear()
         self._bytes = 0
         self.newest_dts_s = -math.inf
 
@@ -42,37 +44,34 @@ class PacketRing:
             self.dropped += 1  # a clip can only start at a keyframe
             return
         self._packets.append(rec)
+        if rec.keyframe:
+            self._keyframes_t_s.append(rec.t_s)
         self._bytes += len(rec.data)
         self.newest_dts_s = max(self.newest_dts_s, rec.dts_s)
         self._prune()
 
     def _prune(self) -> None:
         cutoff_s = self.newest_dts_s - self.keep_s
-        while self._second_keyframe_at_or_before(cutoff_s) or self._over_budget():
-            self._drop_first_gop()
-
-    def _over_budget(self) -> bool:
-        return self._bytes > self.max_bytes and self._has_second_keyframe()
-
-    def _has_second_keyframe(self) -> bool:
-        return any(r.keyframe for i, r in enumerate(self._packets) if i > 0)
+        while True:
+            if self._second_keyframe_at_or_before(cutoff_s):
+                self._drop_first_gop()  # aged out: not a loss
+            elif self._bytes > self.max_bytes and len(self._keyframes_t_s) >= 2:
+                self.dropped += self._drop_first_gop()  # pre-roll shortened by the byte cap
+            else:
+                return
 
     def _second_keyframe_at_or_before(self, cutoff_s: float) -> bool:
-        for i, r in enumerate(self._packets):
-            if i == 0:
-                continue
-            if r.keyframe:
-                return r.t_s <= cutoff_s
-            if r.dts_s > cutoff_s:
-                return False
-        return False
+        """Is the first GOP no longer needed (the next one still starts early enough)?"""
+        return len(self._keyframes_t_s) >= 2 and self._keyframes_t_s[1] <= cutoff_s
 
-    def _drop_first_gop(self) -> None:
-        first = True
-        while self._packets and (first or not self._packets[0].keyframe):
+    def _drop_first_gop(self) -> int:
+        self._keyframes_t_s.popleft()
+        n = 0
+        while self._packets and (n == 0 or not self._packets[0].keyframe):
             rec = self._packets.popleft()
             self._bytes -= len(rec.data)
-            first = False
+            n += 1
+        return n
 
     def start_at(self, start_s: float) -> list[PacketRecord]:
         """Packets from the keyframe at or before `start_s` (else the oldest one) onwards."""
@@ -107,7 +106,7 @@ class OpenClip:
         fill gaps before the latest included frame are still taken, so the clip ends without a
         hole in presentation order.
         """
-        if self.complete:
+        if self.complete or (not self.packets and not rec.keyframe):
             return
         if rec.dts_s < self.target_end_s or rec.t_s < self._max_pts_s:
             self.packets.append(rec)

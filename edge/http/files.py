@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import mimetypes
 import os
@@ -56,10 +57,9 @@ def _serve_open(
     h.send_header("Cache-Control", "private, max-age=3600")
     h.end_headers()
     if not head:
-        try:
+        # players drop the connection when the user seeks; not an error
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             _copy(f, h, first, last - first + 1)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # players drop the connection when the user seeks; not an error
 
 
 def _copy(f: BinaryIO, h: BaseHTTPRequestHandler, offset: int, length: int) -> None:

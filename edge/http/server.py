@@ -10,15 +10,22 @@ named by `http.token_env`, compared in constant time. Evidence and the violation
 need it. /health is open by default (watchdogs and load balancers probe it; it says only
 whether the box is well); /metrics needs the token by default (it names cameras and zones).
 `add_route(..., auth=...)` changes either.
+
+A browser's <video> element cannot send a header, so evidence URLs can also be signed:
+`sign(path, ttl_s)` appends `exp` (unix time) and `sig` (HMAC-SHA256 of path and expiry, keyed
+with the token); the review page asks /api/violations with its token and gets signed URLs that
+play and seek without one until they expire.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -33,6 +40,7 @@ from edge.http.files import serve_file
 log = logging.getLogger(__name__)
 
 EVIDENCE_PREFIX = "/evidence/"
+SIGNED_URL_TTL_S = 3600
 
 
 class HttpTokenMissing(ValueError):
@@ -140,6 +148,24 @@ class HttpServer:
             return False
         return hmac.compare_digest(presented.strip().encode(), self._token)
 
+    def _signature(self, path: str, exp: int) -> str:
+        return hmac.new(self._token, f"{path}\n{exp}".encode(), hashlib.sha256).hexdigest()
+
+    def sign(self, path: str, ttl_s: float = SIGNED_URL_TTL_S) -> str:
+        """`path?exp=..&sig=..`: fetchable without the token until `ttl_s` from now."""
+        exp = int(time.time() + ttl_s)
+        return f"{path}?exp={exp}&sig={self._signature(path, exp)}"
+
+    def signature_ok(self, path: str, query: dict[str, list[str]]) -> bool:
+        try:
+            exp = int(query.get("exp", [""])[0])
+        except ValueError:
+            return False
+        sig = query.get("sig", [""])[0]
+        if exp < time.time() or not sig:
+            return False
+        return hmac.compare_digest(sig.encode(), self._signature(path, exp).encode())
+
     def route(self, method: str, path: str) -> tuple[Handler | None, bool]:
         """(handler, needs_auth); handler None means 404."""
         r = self._routes.get((method, path))
@@ -155,7 +181,19 @@ class HttpServer:
         except ValueError:
             return json_response({"error": "limit must be an integer"}, 400)
         camera = req.query.get("camera", [None])[0]
-        return json_response({"violations": self._list(limit, camera)})
+        items = self._list(limit, camera)
+        for item in items:
+            self._add_signed_urls(item.get("evidence") or {})
+        return json_response({"violations": items})
+
+    def _add_signed_urls(self, evidence: dict[str, Any]) -> None:
+        for key in ("snapshot", "clip", "best"):
+            ref = evidence.get(key)
+            if isinstance(ref, dict) and isinstance(ref.get("url"), str):
+                ref["signed_url"] = self.sign(ref["url"])
+                raw = ref.get("raw")
+                if isinstance(raw, dict) and isinstance(raw.get("url"), str):
+                    raw["signed_url"] = self.sign(raw["url"])
 
     def _default_list(self, limit: int, camera: str | None) -> list[dict[str, Any]]:
         from edge.evidence.index import list_violations
@@ -190,7 +228,8 @@ def _handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
             path = unquote(url.path)
             headers = {k.lower(): v for k, v in self.headers.items()}
             if path.startswith(EVIDENCE_PREFIX):
-                self._evidence(path[len(EVIDENCE_PREFIX):], headers, head)
+                signed = server.signature_ok(path, parse_qs(url.query))
+                self._evidence(path[len(EVIDENCE_PREFIX):], headers, head, signed)
                 return
             handler, auth = server.route(self.command, path)
             if auth and not server.authorized(headers):
@@ -207,8 +246,8 @@ def _handler(server: HttpServer) -> type[BaseHTTPRequestHandler]:
                 resp = json_response({"error": "internal error"}, 500)
             self._send(resp, head)
 
-        def _evidence(self, rel: str, headers: dict[str, str], head: bool) -> None:
-            if not server.authorized(headers):
+        def _evidence(self, rel: str, headers: dict[str, str], head: bool, signed: bool) -> None:
+            if not (signed or server.authorized(headers)):
                 self._unauthorized()
                 return
             file = server.evidence_file(rel)

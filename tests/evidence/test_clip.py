@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 
 import av
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.assets
 
 def _gop_s(video: Path) -> float:
     kf = keyframe_times(video)
-    return max(b - a for a, b in zip(kf, kf[1:], strict=False))
+    return max(b - a for a, b in itertools.pairwise(kf))
 
 
 def _check_clip(clip: dict[str, object], video: Path, start_s: float, end_s: float) -> None:
@@ -28,7 +29,7 @@ def _check_clip(clip: dict[str, object], video: Path, start_s: float, end_s: flo
     assert any(abs(first - k) < 1e-3 for k in kf), "a clip starts on a keyframe"
     times = decoded_times(str(clip["path"]))
     assert times[0] == pytest.approx(0.0, abs=1e-6)
-    steps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(times)]
     assert min(steps) > 0 and max(steps) < 0.11, "10 fps, no holes, no duplicates"
     last_s = first + times[-1] + 0.1
     assert end_s - 1e-6 <= last_s <= end_s + gop + 1e-6
@@ -112,7 +113,8 @@ def test_threaded_mode_writes_the_same_clip_as_replay_mode(vtest: Path, tmp_path
     rec.stop()
     assert len(sync) == len(threaded) == 1
     assert sync[0].evidence["clip"]["sha256"] == threaded[0].evidence["clip"]["sha256"]
-    assert sync[0].evidence["clip"]["start_source_s"] == threaded[0].evidence["clip"]["start_source_s"]
+    a, b = sync[0].evidence["clip"], threaded[0].evidence["clip"]
+    assert a["start_source_s"] == b["start_source_s"]
 
 
 def test_without_main_stream_evidence_has_snapshot_and_says_why_no_clip(

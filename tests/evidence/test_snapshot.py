@@ -20,7 +20,7 @@ def _edge_samples(pts: np.ndarray, per_edge: int = 25) -> list[tuple[int, int]]:
     for a, b in zip(pts, np.roll(pts, -1, axis=0), strict=True):
         for f in np.linspace(0.05, 0.95, per_edge):
             p = a + (b - a) * f
-            out.append((int(round(p[0])), int(round(p[1]))))
+            out.append((round(p[0]), round(p[1])))
     return out
 
 
@@ -58,8 +58,8 @@ def test_snapshot_shows_person_box_anchor_and_label(snapshot_files: dict[str, ob
     h, w = img.shape[:2]
     ax, ay = anchor_px(PERSON, ZONE.anchor, w, h)
     assert _is_colour(img[ay, ax], (0, 255, 255)), "anchor point (bottom centre) is drawn"
-    x1 = int(round(PERSON.box_xyxy_norm[0] * (w - 1)))
-    ymid = int(round((PERSON.box_xyxy_norm[1] + PERSON.box_xyxy_norm[3]) / 2 * (h - 1)))
+    x1 = round(PERSON.box_xyxy_norm[0] * (w - 1))
+    ymid = round((PERSON.box_xyxy_norm[1] + PERSON.box_xyxy_norm[3]) / 2 * (h - 1))
     assert _is_colour(img[ymid, x1], (0, 255, 0)), "person box edge is drawn"
     banner = img[2:18, 10:200].astype(int)
     white = (banner.min(axis=2) > 200).sum()
@@ -78,7 +78,7 @@ def test_snapshot_of_a_line_rule_draws_the_line(vtest: Path, tmp_path: Path) -> 
     from .replaykit import T0_WALL
 
     img = annotate(frame, line, upd, T0_WALL)
-    y = int(round(0.5 * 359))
+    y = round(0.5 * 359)
     xs = range(int(0.25 * 479), int(0.75 * 479), 7)
     colour = ZONE_COLOURS_BGR["line"]
     assert all(_is_colour(img[y, x], colour, tol=5) for x in xs if not 0.29 * 479 < x < 0.41 * 479)
