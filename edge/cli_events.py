@@ -35,17 +35,17 @@ def tail(
     if cfg.mqtt is None:
         typer.echo(f"{config}: no mqtt section; nothing to subscribe to", err=True)
         raise typer.Exit(1)
+    mqtt_cfg = cfg.mqtt
     logging.getLogger("publisher").setLevel(logging.WARNING)
 
     def show(topic: str, event: Any) -> None:
         typer.echo(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
 
     def subscribed(topic_filter: str) -> None:
-        typer.echo(f"subscribed to {topic_filter} on {cfg.mqtt.host}:{cfg.mqtt.port}"
-                   if cfg.mqtt else topic_filter, err=True)
+        typer.echo(f"subscribed to {topic_filter} on {mqtt_cfg.host}:{mqtt_cfg.port}", err=True)
 
     try:
-        t = EventTail(cfg.mqtt, cfg.site_id, cfg.box_id, show, camera_id=camera,
+        t = EventTail(mqtt_cfg, cfg.site_id, cfg.box_id, show, camera_id=camera,
                       on_subscribed=subscribed)
         t.run(max_events=count, timeout_s=timeout_s)
     except (TailError, SettingsError, TopicError) as e:

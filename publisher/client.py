@@ -125,8 +125,9 @@ class Publisher:
         if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
             raise ValueError("event must be a CloudEvent dict with a non-empty string 'id'")
         topic = self.topics.event(event)
-        data = event.get("data") if isinstance(event.get("data"), dict) else {}
-        assert isinstance(data, dict)
+        data = event.get("data")
+        if not isinstance(data, dict):
+            data = {}
         phase = data.get("phase")
         is_update = phase == "updated" and str(event.get("type", "")).startswith(
             "sitewarden.violation.")
@@ -373,9 +374,15 @@ class Publisher:
                  self.outbox.usage().depth)
 
     def _on_disconnect(self, link: _Link, reason_code: Any) -> None:
-        if link.failure is None:
-            link.failure = f"connection to {self.settings.host}:{self.settings.port} lost " \
-                           f"({reason_code})"
+        if link.failure is not None:
+            return
+        where = f"MQTT broker {self.settings.host}:{self.settings.port}"
+        if self._state is LinkState.CONNECTING:
+            link.failure = (
+                f"{where} closed the connection before answering CONNECT; check the port and "
+                "that mqtt.tls matches the listener (TLS on/off, client certificate required)")
+        else:
+            link.failure = f"{where}: connection lost ({reason_code})"
 
     def _on_publish(self, link: _Link, mid: int, reason_code: Any) -> None:
         entry = link.inflight.pop(mid, None)

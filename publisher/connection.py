@@ -119,4 +119,5 @@ def describe_connect_error(settings: MqttConfig, exc: BaseException) -> str:
         return f"{where} refused the TCP connection (nothing listening on that port?)"
     if isinstance(exc, TimeoutError | OSError) and "timed out" in str(exc):
         return f"{where}: no answer within {settings.connect_timeout_s:g} s"
-    return f"{where}: cannot connect ({exc.__class__.__name__}: {exc})"
+    return (f"{where}: cannot connect ({exc}); check mqtt.host/port and that mqtt.tls matches "
+            "the listener (TLS on/off, client certificate required)")

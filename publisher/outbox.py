@@ -193,6 +193,9 @@ class Outbox:
             return
         with self._lock:
             try:
+                # A delete lost to power failure only means a resend (de-duplicated by id),
+                # so it skips the fsync; the next put's FULL commit syncs the WAL anyway.
+                self._db.execute("PRAGMA synchronous=NORMAL")
                 self._db.execute("BEGIN IMMEDIATE")
                 gone = 0
                 freed = 0
@@ -207,6 +210,9 @@ class Outbox:
                 with contextlib.suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise OutboxError(f"cannot delete acknowledged rows from {self.path}: {e}") from e
+            finally:
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.execute("PRAGMA synchronous=FULL")
             self._depth -= gone
             self._bytes -= freed
 
