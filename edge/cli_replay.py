@@ -73,6 +73,8 @@ def _run(
     from edge.replay import run_replay
     from edge.video.file_source import SourceError
     from models.errors import ModelError
+    from publisher.connection import SettingsError
+    from publisher.outbox import OutboxError
 
     with ExitStack() as stack:
         try:
@@ -85,7 +87,10 @@ def _run(
         if publish:
             if cfg.mqtt is None:
                 _fail("--publish needs an `mqtt:` section in the site file")
-            pub = stack.enter_context(open_publisher(cfg))
+            try:
+                pub = stack.enter_context(open_publisher(cfg))
+            except (OutboxError, SettingsError) as e:
+                _fail(f"publisher: {e}")
             sinks.append(pub.publish_event)
         rec = stack.enter_context(open_evidence(cfg, opts.camera_id)) if evidence else None
         try:
