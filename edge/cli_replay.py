@@ -101,7 +101,7 @@ def _run(
 
 
 @contextmanager
-def _jsonl_sink(path: Path) -> Iterator["EventSink"]:
+def _jsonl_sink(path: Path) -> Iterator[EventSink]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fh: IO[str] = path.open("w", encoding="utf-8")
