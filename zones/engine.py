@@ -21,7 +21,8 @@ from zones.geometry import (
     LineGeometry,
     frame_arrays,
 )
-from zones.line_rules import LineFrame, LineState, step_line
+from zones.line_memory import LineBank, LineObservation, update_bank
+from zones.line_rules import LineState, step_line
 from zones.schedule import LocalTime, is_armed, local_time
 from zones.spec import AREA_KINDS, LINE_KINDS, ZoneSpec
 from zones.types import Track, ViolationUpdate
@@ -34,6 +35,7 @@ class CameraState:
     """Everything the rules remember between frames of one camera."""
 
     zones: Mapping[str, ZoneState]
+    lines: LineBank  # remembered side of every track for every line/seal zone
     last_t_s: float | None = None
     ignored_frames: int = 0  # frames dropped for a time not after the previous frame's
 
@@ -58,13 +60,14 @@ class CameraRules:
         self._lines = tuple(s for s in specs if s.kind in LINE_KINDS)
         self._area_geom = AreaGeometry(self._area)
         self._line_geom = LineGeometry(self._lines)
+        self._margins = np.array([s.line_margin for s in self._lines], dtype=np.float64)
         self._excl = ExclusionGeometry(self.exclusions_norm)
         self._scheduled = any(s.schedule for s in specs)
 
     def initial_state(self) -> CameraState:
         zones: dict[str, ZoneState] = {s.zone_id: AreaState() for s in self._area}
         zones.update({s.zone_id: LineState() for s in self._lines})
-        return CameraState(zones=zones)
+        return CameraState(zones=zones, lines=LineBank.empty(len(self._lines)))
 
     def step(
         self,
@@ -88,8 +91,8 @@ class CameraRules:
         zones = dict(state.zones)
         out: list[ViolationUpdate] = []
         self._step_areas(zones, fa, keep, t_s, now, observable, out)
-        self._step_lines(zones, fa, keep, t_s, now, observable, out)
-        return CameraState(zones=zones, last_t_s=t_s, ignored_frames=state.ignored_frames), out
+        bank = self._step_lines(zones, state.lines, fa, keep, t_s, now, observable, out)
+        return CameraState(zones, bank, last_t_s=t_s, ignored_frames=state.ignored_frames), out
 
     def _step_areas(
         self,
@@ -104,10 +107,13 @@ class CameraRules:
         if not self._area:
             return
         inside = self._area_geom.inside(fa.boxes_xyxy_norm, fa.scores) & keep[None, :]
+        rows, cols = np.nonzero(inside)
+        bounds = np.searchsorted(rows, np.arange(len(self._area) + 1)).tolist()
+        col_list = cols.tolist()
         for z, spec in enumerate(self._area):
             st = zones[spec.zone_id]
             assert isinstance(st, AreaState)
-            people = tuple(fa.tracks[i] for i in np.flatnonzero(inside[z]))
+            people = tuple(fa.tracks[i] for i in col_list[bounds[z] : bounds[z + 1]])
             armed = is_armed(spec.schedule, now)
             zones[spec.zone_id], ups = step_area(spec, st, t_s, armed, observable, people)
             out.extend(ups)
@@ -115,33 +121,34 @@ class CameraRules:
     def _step_lines(
         self,
         zones: dict[str, ZoneState],
+        bank: LineBank,
         fa: FrameArrays,
         keep: np.ndarray,
         t_s: float,
         now: LocalTime | None,
         observable: bool,
         out: list[ViolationUpdate],
-    ) -> None:
+    ) -> LineBank:
         if not self._lines:
-            return
-        boxes = fa.boxes_xyxy_norm
-        ax, ay = self._line_geom.anchors(boxes)
-        dist = self._line_geom.signed_distance(ax, ay)
-        usable = self._line_geom.passes(boxes, fa.scores) & keep[None, :]
-        present = frozenset(int(i) for i in fa.ids)
+            return bank
+        if observable:
+            boxes = fa.boxes_xyxy_norm
+            ax, ay = self._line_geom.anchors(boxes)
+            dist = self._line_geom.signed_distance(ax, ay)
+            usable = self._line_geom.passes(boxes, fa.scores) & keep[None, :]
+            obs = LineObservation(fa.tracks, fa.ids, ax, ay, dist, usable)
+            bank, found = update_bank(bank, self._line_geom, self._margins, t_s, obs)
+        else:
+            # No picture: sides are forgotten, so nothing can cross across the gap.
+            bank, found = LineBank.empty(len(self._lines)), [[] for _ in self._lines]
+        present = frozenset(fa.ids.tolist())
         for r, spec in enumerate(self._lines):
             st = zones[spec.zone_id]
             assert isinstance(st, LineState)
-            frame = (
-                LineFrame(fa.tracks, ax[r], ay[r], dist[r], usable[r], present)
-                if observable
-                else None
-            )
             armed = is_armed(spec.schedule, now)
-            zones[spec.zone_id], ups = step_line(
-                spec, self._line_geom, r, st, t_s, armed, frame
-            )
+            zones[spec.zone_id], ups = step_line(spec, st, t_s, armed, found[r], present)
             out.extend(ups)
+        return bank
 
     def open_violations(self, state: CameraState) -> dict[str, str]:
         """zone_id -> violation_id of every violation open in `state`."""
@@ -205,7 +212,15 @@ class CameraRules:
                 out.extend(close_open(old_spec, st, end_t, reason)[1])
         for zid in new_by_id:
             zones.setdefault(zid, fresh[zid])
-        return new_rules, replace(state, zones=zones), out
+        old_col = {s.zone_id: i for i, s in enumerate(self._lines)}
+        take = [
+            old_col[s.zone_id]
+            if s.zone_id in old_col and _same_rule(old_by_id[s.zone_id], s)
+            else None
+            for s in new_rules._lines
+        ]
+        bank = state.lines.columns(take)
+        return new_rules, replace(state, zones=zones, lines=bank), out
 
 
 def _end_time(state: CameraState, t_s: float) -> float:

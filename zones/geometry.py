@@ -4,7 +4,8 @@ Everything is in normalised image coordinates (x right, y down, [0, 1]), so a ca
 are compiled once and stay valid for any stream resolution (the overlap fraction is a ratio
 of areas and does not change when the axes are scaled).
 
-Points on a polygon's boundary count as inside (`shapely.intersects_xy`).
+Points on a polygon's boundary count as inside (`shapely.intersects_xy`). The overlap anchor
+uses the exact intersection area (zones/overlap.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import shapely
 from numpy.typing import NDArray
 from shapely.geometry import Polygon
 
+from zones.overlap import PolygonEdges
 from zones.spec import ZoneSpec
 from zones.types import Track
 
@@ -36,26 +38,27 @@ class FrameArrays:
 
 def frame_arrays(tracks: Sequence[Track]) -> FrameArrays:
     """Drop unusable tracks (non-finite, inverted boxes, repeated ids) and stack the rest."""
-    kept: list[Track] = []
-    seen_ids: set[int] = set()
-    for tr in tracks:
-        x1, y1, x2, y2 = tr.box_xyxy_norm
-        vals = (x1, y1, x2, y2, tr.score)
-        if not all(np.isfinite(v) for v in vals) or x2 < x1 or y2 < y1:
-            continue
-        if tr.track_id in seen_ids:
-            continue
-        seen_ids.add(tr.track_id)
-        kept.append(tr)
-    n = len(kept)
-    boxes = np.empty((n, 4), dtype=np.float64)
-    scores = np.empty(n, dtype=np.float64)
-    ids = np.empty(n, dtype=np.int64)
-    for i, tr in enumerate(kept):
-        boxes[i] = tr.box_xyxy_norm
-        scores[i] = tr.score
-        ids[i] = tr.track_id
-    return FrameArrays(tuple(kept), ids, boxes, scores)
+    n = len(tracks)
+    if n == 0:
+        return FrameArrays((), np.empty(0, np.int64), np.empty((0, 4)), np.empty(0))
+    boxes = np.array([tr.box_xyxy_norm for tr in tracks], dtype=np.float64).reshape(n, 4)
+    scores = np.array([tr.score for tr in tracks], dtype=np.float64)
+    ids = np.array([tr.track_id for tr in tracks], dtype=np.int64)
+    ok = (
+        np.isfinite(boxes).all(axis=1)
+        & np.isfinite(scores)
+        & (boxes[:, 2] >= boxes[:, 0])
+        & (boxes[:, 3] >= boxes[:, 1])
+    )
+    _, first = np.unique(ids, return_index=True)
+    if len(first) < n:  # repeated ids: the first one wins
+        unique_first = np.zeros(n, dtype=bool)
+        unique_first[first] = True
+        ok &= unique_first
+    if ok.all():
+        return FrameArrays(tuple(tracks), ids, boxes, scores)
+    keep = np.flatnonzero(ok)
+    return FrameArrays(tuple(tracks[int(i)] for i in keep), ids[keep], boxes[keep], scores[keep])
 
 
 def bottom_centers(boxes: FloatArray) -> tuple[FloatArray, FloatArray]:
@@ -94,6 +97,7 @@ class AreaGeometry:
         self._center_rows = np.array([s.anchor == "center" for s in specs], dtype=bool)
         self._overlap_rows = np.flatnonzero([s.anchor == "overlap" for s in specs])
         self._min_overlap = np.array([s.min_overlap for s in specs], dtype=np.float64)
+        self._overlap_edges = PolygonEdges([specs[int(i)].points_norm for i in self._overlap_rows])
         self._min_score = np.array([s.filters.min_score for s in specs], dtype=np.float64)
         self._min_h = np.array([s.filters.min_height_frac for s in specs], dtype=np.float64)
         self._max_h = np.array([s.filters.max_height_frac for s in specs], dtype=np.float64)
@@ -133,12 +137,10 @@ class AreaGeometry:
         zi, bi = np.nonzero(cand)
         if len(zi) == 0:
             return out
-        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-        b = boxes[bi]
-        rects = shapely.box(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
-        inter = shapely.area(shapely.intersection(self._polys[rows[zi]], rects))
+        inter = self._overlap_edges.intersection_area(zi, boxes[bi])
+        areas = (boxes[bi, 2] - boxes[bi, 0]) * (boxes[bi, 3] - boxes[bi, 1])
         with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(areas[bi] > 0, inter / areas[bi], 0.0)
+            frac = np.where(areas > 0, inter / areas, 0.0)
         out[zi, bi] = frac >= self._min_overlap[rows[zi]] - 1e-12
         return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from zones.alarm_types import alarm_type_of
 from zones.spec import ZoneSpec
@@ -17,11 +17,10 @@ def violation_id(camera_id: str, zone_id: str, started_t_s: float) -> str:
     return str(uuid.uuid5(VIOLATION_NAMESPACE, f"{camera_id}/{zone_id}/{started_t_s!r}"))
 
 
-@dataclass(frozen=True)
-class OpenViolation:
+class OpenViolation(NamedTuple):
     violation_id: str
     started_t_s: float
-    count: int
+    now_count: int  # not `count`: that name is a tuple method
     max_count: int
     objects: tuple[Track, ...]
     reported_count: int
@@ -51,7 +50,7 @@ def make_update(
         t_s=t_s,
         started_t_s=ov.started_t_s,
         ended_t_s=t_s if phase == "ended" else None,
-        count=ov.count,
+        count=ov.now_count,
         max_count=ov.max_count,
         objects=ov.objects,
         reason=reason,
@@ -61,19 +60,24 @@ def make_update(
 
 
 def open_violation(
-    spec: ZoneSpec, t_s: float, count: int, objects: tuple[Track, ...], reason: str
+    spec: ZoneSpec,
+    t_s: float,
+    count: int,
+    objects: tuple[Track, ...],
+    reason: str,
+    extra: tuple[tuple[str, object], ...] = (),
 ) -> tuple[OpenViolation, ViolationUpdate]:
     ov = OpenViolation(
         violation_id=violation_id(spec.camera_id, spec.zone_id, t_s),
         started_t_s=t_s,
-        count=count,
+        now_count=count,
         max_count=count,
         objects=objects,
         reported_count=count,
         reported_ids=_ids(objects),
         reported_t_s=t_s,
     )
-    return ov, make_update(spec, ov, "started", t_s, reason)
+    return ov, make_update(spec, ov, "started", t_s, reason, extra)
 
 
 def observe(
@@ -82,17 +86,23 @@ def observe(
     """Record the current count and people; emit `updated` when they changed since the last
     report and at least `update_interval_s` has passed since it (changes in between are not
     lost: they are reported once the interval has passed, if still different)."""
-    ov = replace(ov, count=count, max_count=max(ov.max_count, count), objects=objects)
+    ov = ov._replace(now_count=count, max_count=max(ov.max_count, count), objects=objects)
     ids = _ids(objects)
     changed_count = count != ov.reported_count
     if not changed_count and ids == ov.reported_ids:
         return ov, None
     if t_s - ov.reported_t_s < spec.update_interval_s:
         return ov, None
-    ov = replace(ov, reported_count=count, reported_ids=ids, reported_t_s=t_s)
+    ov = ov._replace(reported_count=count, reported_ids=ids, reported_t_s=t_s)
     reason = "count_changed" if changed_count else "objects_changed"
     return ov, make_update(spec, ov, "updated", t_s, reason)
 
 
-def close(spec: ZoneSpec, ov: OpenViolation, t_s: float, reason: str) -> ViolationUpdate:
-    return make_update(spec, ov, "ended", t_s, reason)
+def close(
+    spec: ZoneSpec,
+    ov: OpenViolation,
+    t_s: float,
+    reason: str,
+    extra: tuple[tuple[str, object], ...] = (),
+) -> ViolationUpdate:
+    return make_update(spec, ov, "ended", t_s, reason, extra)

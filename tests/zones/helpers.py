@@ -19,7 +19,8 @@ def person(track_id: int, x: float, y: float, h: float = 0.2, score: float = 0.9
 
 
 def area(kind: str = "danger_zone", zone_id: str = "z", **kw: object) -> ZoneSpec:
-    return ZoneSpec(zone_id=zone_id, camera_id=CAM, kind=kind, points_norm=SQUARE, **kw)  # type: ignore[arg-type]
+    pts = kw.pop("points_norm", SQUARE)
+    return ZoneSpec(zone_id=zone_id, camera_id=CAM, kind=kind, points_norm=pts, **kw)  # type: ignore[arg-type]
 
 
 def line(kind: str = "line", zone_id: str = "l", **kw: object) -> ZoneSpec:
@@ -48,7 +49,7 @@ def timeline(
     fps: float, duration_s: float, who: Callable[[float], Sequence[Track]], t0: float = 0.0
 ) -> list[tuple[float, Sequence[Track]]]:
     """Frames at `fps` for `duration_s`; `who(rel_t)` gives the tracks at relative time."""
-    n = int(round(duration_s * fps))
+    n = round(duration_s * fps)
     return [(t0 + i / fps, who(i / fps)) for i in range(n + 1)]
 
 
@@ -56,6 +57,4 @@ def phases(
     updates: Sequence[ViolationUpdate], zone_id: str | None = None
 ) -> list[tuple[str, float]]:
     """(phase, relative time) pairs, rounded to the millisecond."""
-    return [
-        (u.phase, round(u.t_s, 3)) for u in updates if zone_id is None or u.zone_id == zone_id
-    ]
+    return [(u.phase, round(u.t_s, 3)) for u in updates if zone_id is None or u.zone_id == zone_id]

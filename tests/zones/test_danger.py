@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pytest
 
@@ -24,31 +26,67 @@ def inside_between(*spans: tuple[float, float]) -> Callable[[float], Sequence[Tr
 
 CASES = [
     # (name, zone parameters, who, duration, expected (phase, t))
-    ("enters and leaves", {}, inside_between((1, 5)), 12,
-     [("started", 2.0), ("ended", 7.75)]),
+    ("enters and leaves", {}, inside_between((1, 5)), 12, [("started", 2.0), ("ended", 7.75)]),
     ("stays 0.75 s: below min_duration", {}, inside_between((1, 1.75)), 6, []),
-    ("stays exactly min_duration", {}, inside_between((1, 2.25)), 8,
-     [("started", 2.0), ("ended", 5.0)]),
-    ("flicker every other frame", {}, lambda t: [person(1, *IN)] if 1 <= t < 9 and int(t * 4) % 2 == 0 else [], 14,
-     [("started", 2.0), ("ended", 11.5)]),
-    ("gap of exactly flicker_s bridged", {}, inside_between((1, 1.75), (2.5, 4)), 9,
-     [("started", 2.5), ("ended", 6.75)]),
-    ("gap longer than flicker_s restarts the run", {}, inside_between((1, 1.75), (3, 5)), 10,
-     [("started", 4.0), ("ended", 7.75)]),
-    ("miss shorter than clear_s does not end", {}, inside_between((1, 5), (7, 9)), 14,
-     [("started", 2.0), ("ended", 11.75)]),
-    ("min_duration 0 and clear 0", {"min_duration_s": 0.0, "clear_s": 0.0}, inside_between((1, 2)), 4,
-     [("started", 1.0), ("ended", 2.0)]),
-    ("cooldown delays the next violation", {"clear_s": 1.0, "cooldown_s": 5.0},
-     inside_between((1, 3), (4.5, 12)), 16, [("started", 2.0), ("ended", 3.75), ("started", 8.75), ("ended", 12.75)]),
+    (
+        "stays exactly min_duration",
+        {},
+        inside_between((1, 2.25)),
+        8,
+        [("started", 2.0), ("ended", 5.0)],
+    ),
+    (
+        "flicker every other frame",
+        {},
+        lambda t: [person(1, *IN)] if 1 <= t < 9 and int(t * 4) % 2 == 0 else [],
+        14,
+        [("started", 2.0), ("ended", 11.5)],
+    ),
+    (
+        "gap of exactly flicker_s bridged",
+        {},
+        inside_between((1, 1.75), (2.5, 4)),
+        9,
+        [("started", 2.5), ("ended", 6.75)],
+    ),
+    (
+        "gap longer than flicker_s restarts the run",
+        {},
+        inside_between((1, 1.75), (3, 5)),
+        10,
+        [("started", 4.0), ("ended", 7.75)],
+    ),
+    (
+        "miss shorter than clear_s does not end",
+        {},
+        inside_between((1, 5), (7, 9)),
+        14,
+        [("started", 2.0), ("ended", 11.75)],
+    ),
+    (
+        "min_duration 0 and clear 0",
+        {"min_duration_s": 0.0, "clear_s": 0.0},
+        inside_between((1, 2)),
+        4,
+        [("started", 1.0), ("ended", 2.0)],
+    ),
+    (
+        "cooldown delays the next violation",
+        {"clear_s": 1.0, "cooldown_s": 5.0},
+        inside_between((1, 3), (4.5, 12)),
+        16,
+        [("started", 2.0), ("ended", 3.75), ("started", 8.75), ("ended", 12.75)],
+    ),
     ("nobody ever enters", {}, lambda t: [person(1, *OUT)], 30, []),
 ]
 
 
-@pytest.mark.parametrize(("name", "params", "who", "duration", "expected"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("name", "params", "who", "duration", "expected"), CASES, ids=[c[0] for c in CASES]
+)
 def test_danger_timeline(
     name: str,
-    params: dict[str, float],
+    params: dict[str, Any],
     who: Callable[[float], Sequence[Track]],
     duration: float,
     expected: list[tuple[str, float]],
@@ -69,7 +107,7 @@ def test_reidentified_person_gives_one_violation() -> None:
     updated = [u for u in ups if u.phase == "updated"]
     assert updated, "the set of people changed: updates are expected"
     times = [ups[0].t_s] + [u.t_s for u in updated]
-    assert all(b - a >= 2.0 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 2.0 for a, b in itertools.pairwise(times))
     assert all(u.count == 1 for u in ups if u.phase != "ended")
     assert ups[-1].count == 0 and ups[-1].max_count == 1
 
