@@ -19,11 +19,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from edge.assets import assets_dir  # noqa: E402
-from edge.config import parse_config  # noqa: E402
-from edge.replay import ReplayOptions, run_replay  # noqa: E402
-from edge.video.file_source import FileSource, SampledFrame  # noqa: E402
-from models.detector import Detector  # noqa: E402
+from edge.assets import assets_dir
+from edge.config import parse_config
+from edge.replay import ReplayOptions, run_replay
+from edge.video.file_source import FileSource, SampledFrame
+from models.detector import Detector
 
 
 def _site(model: Path, video: Path, fps: float, threads: int) -> Any:
