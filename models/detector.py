@@ -172,9 +172,7 @@ class Detector:
 
     def detect(self, image_bgr: np.ndarray) -> Detections:
         """Persons in one BGR uint8 image, boxes in its pixels, highest score first."""
-        blob, lb = self._adapter.preprocess(_check_image(image_bgr))
-        outputs = self.infer(blob[None])
-        return self._finish([o[0] for o in outputs], lb)
+        return self._detect_chunk([image_bgr])[0]
 
     def detect_batch(self, images: Sequence[np.ndarray]) -> list[Detections]:
         """Like detect() on each image; one session run per chunk when the model batches."""
@@ -196,6 +194,10 @@ class Detector:
             batch = np.concatenate([batch, pad])
         outputs = self.infer(batch)
         return [self._finish([o[i] for o in outputs], lb) for i, (_, lb) in enumerate(prepared)]
+
+    def preprocess(self, image_bgr: np.ndarray) -> FloatArray:
+        """The (3, H, W) model input for one image (for benchmarks and debugging)."""
+        return self._adapter.preprocess(_check_image(image_bgr))[0]
 
     def infer(self, batch_nchw: FloatArray) -> list[np.ndarray]:
         """Raw session outputs for a pre-processed batch (used by benchmarks)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import onnxruntime as ort
 
@@ -18,6 +20,10 @@ PROVIDER_NAMES: dict[str, str] = {
 }
 DEFAULT_ORDER: tuple[str, ...] = ("tensorrt", "cuda", "openvino", "cpu")
 CPU = PROVIDER_NAMES["cpu"]
+TRT = PROVIDER_NAMES["tensorrt"]
+TRT_CACHE_ENV = "SITEWARDEN_TRT_CACHE"
+
+ProviderSpec = str | tuple[str, dict[str, str]]
 
 
 def _ort_name(name: str) -> str | None:
@@ -67,3 +73,36 @@ def short_name(ort_name: str) -> str:
         if full == ort_name:
             return short
     return ort_name
+
+
+def trt_cache_dir() -> Path:
+    """`$SITEWARDEN_TRT_CACHE`, else ~/.cache/sitewarden/tensorrt."""
+    env = os.environ.get(TRT_CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "sitewarden" / "tensorrt"
+
+
+def with_options(providers: Sequence[str]) -> list[ProviderSpec]:
+    """Provider list for InferenceSession, with options where defaults are poor.
+
+    TensorRT builds an engine per model at session start, minutes on a Jetson: cache it on disk
+    so a restart of the box is quick, and allow FP16, which Jetson GPUs run much faster.
+    """
+    specs: list[ProviderSpec] = []
+    for name in providers:
+        if name == TRT:
+            cache = trt_cache_dir()
+            try:
+                cache.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                log.warning("TensorRT engine cache %s unusable (%s); engines not cached", cache, e)
+                specs.append((name, {"trt_fp16_enable": "True"}))
+                continue
+            options = {
+                "trt_engine_cache_enable": "True",
+                "trt_engine_cache_path": str(cache),
+                "trt_fp16_enable": "True",
+            }
+            specs.append((name, options))
+        else:
+            specs.append(name)
+    return specs

@@ -10,7 +10,7 @@ import onnxruntime as ort
 
 from models.adapters.base import Dim, ModelSpec, TensorSpec
 from models.errors import ModelError
-from models.providers import CPU, resolve_providers
+from models.providers import CPU, resolve_providers, with_options
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def open_session(
     _check_file(path)
     chosen = resolve_providers(providers)
     try:
-        session = ort.InferenceSession(str(path), _options(threads), providers=chosen)
+        session = ort.InferenceSession(str(path), _options(threads), providers=with_options(chosen))
     except Exception as e:  # ORT raises its own exception types (InvalidProtobuf, Fail, ...)
         if chosen == [CPU]:
             raise ModelError(
