@@ -10,13 +10,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from zones.engine import CameraRules
-
 from edge.config import SiteConfig
 from edge.events import EventBuilder
 from edge.timezone import site_timezone
 from edge.tracking import PersonTracker
 from models.types import Detections
+from zones.engine import CameraRules
 from zones.spec import ZoneSpec
 from zones.types import Track, ViolationUpdate
 
