@@ -9,9 +9,9 @@ gir1.2-gst-rtsp-server-1.0), not the project's virtual environment:
 Each `name=path` serves an H.264 MP4 at rtsp://127.0.0.1:PORT/name, paced in real time,
 without re-encoding (demux → parse → RTP payload). Files are expected to be prepared as
 an IP camera would send them: frequent key frames, no B-frames, and long enough for the
-test (tests/runtime/media.py loops the short asset clips with ffmpeg; a stream that ends is
-seen by clients as a camera that stopped, which they must survive). Prints `READY <port>` on stdout once it listens; exits on
-SIGTERM/SIGINT.
+test (prepare() below loops the short asset clips with ffmpeg; a stream that ends is seen
+by clients as a camera that stopped, which they must survive). Prints `READY <port>` on
+stdout once it listens; exits on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     gi.require_version("GstRtspServer", "1.0")
     from gi.repository import GLib, Gst, GstRtspServer
 
-    class CameraFactory(GstRtspServer.RTSPMediaFactory):  # type: ignore[misc]
+    class CameraFactory(GstRtspServer.RTSPMediaFactory):
         """One shared pipeline per mount: every client sees the same live picture."""
 
         def __init__(self, path: str) -> None:
@@ -79,6 +79,16 @@ def main(argv: list[str]) -> int:
     loop = GLib.MainLoop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         GLib.unix_signal_add(GLib.PRIORITY_HIGH, sig, loop.quit)
+    parent = os.getppid()
+
+    def orphaned() -> bool:
+        # The test process died without stopping us: do not linger on the box.
+        if os.getppid() != parent:
+            loop.quit()
+            return False
+        return True
+
+    GLib.timeout_add_seconds(1, orphaned)
     print(f"READY {server.get_bound_port()}", flush=True)
     loop.run()
     return 0
@@ -117,7 +127,8 @@ class RtspServer:
         )
         line = _read_line(self._proc, timeout_s)
         if not line.startswith("READY"):
-            err = self._proc.stderr.read() if self._proc.poll() is not None and self._proc.stderr else ""
+            dead = self._proc.poll() is not None and self._proc.stderr is not None
+            err = self._proc.stderr.read() if dead and self._proc.stderr else ""
             self.stop()
             raise RuntimeError(f"RTSP server did not start: {line!r} {err}")
 
@@ -167,7 +178,8 @@ def _read_line(proc: subprocess.Popen[str], timeout_s: float) -> str:
 
 
 def media_cache_dir() -> Path:
-    d = Path(os.environ.get("SITEWARDEN_MEDIA_CACHE", Path(tempfile.gettempdir()) / "sitewarden-media"))
+    default = Path(tempfile.gettempdir()) / "sitewarden-media"
+    d = Path(os.environ.get("SITEWARDEN_MEDIA_CACHE", default))
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -216,13 +228,13 @@ def prepare(
 
 def corrupt(source: Path, name: str, *, every_bytes: int = 20_000, seed: int = 7) -> Path:
     """A copy of an MP4 with bytes of its media data overwritten (damaged H.264 slices)."""
-    out = media_cache_dir() / f"{name}-corrupt-{every_bytes}-{seed}-{source.stem}.mp4"
+    out = media_cache_dir() / f"{name}-corrupt2-{every_bytes}-{seed}-{source.stem}.mp4"
     if out.exists():
         return out
     data = bytearray(source.read_bytes())
     # The sample tables live at the end (no faststart), so the first 95 % is media data;
-    # skip the first key frame so the client gets a picture before the damage starts.
-    start, stop = len(data) // 20, int(len(data) * 0.95)
+    # skip the first ~100 kB so the client gets a picture before the damage starts.
+    start, stop = 100_000, int(len(data) * 0.95)
     state = seed
     for pos in range(start, stop, every_bytes):
         state = (state * 1103515245 + 12345) & 0x7FFFFFFF

@@ -36,6 +36,9 @@ class HealthConfig(StrictModel):
     offline_after_s: float = Field(default=10.0, gt=0)
     frozen_after_s: float = Field(default=30.0, gt=0)
     tamper_enabled: bool = True
+    tamper_interval_s: float = Field(
+        default=1.0, gt=0, le=60, description="picture checks at most this often"
+    )
     tamper_hold_s: float = Field(
         default=10.0, gt=0, description="black/saturated/blurred/moved must last this long"
     )
@@ -61,7 +64,8 @@ class StreamConfig(StrictModel):
     reconnect_initial_s: float = Field(default=0.5, gt=0, le=60)
     reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
     max_width_px: int = Field(
-        default=1280, ge=160, le=8192, description="analysed frames are downscaled to this"
+        default=960, ge=160, le=8192,
+        description="analysed frames (and snapshots) are downscaled to this width",
     )
     decode_threads: int = Field(default=1, ge=0, le=16, description="0: FFmpeg decides")
 

@@ -32,6 +32,7 @@ class CameraHealth:
         offline_after_s: float = 10.0,
         tamper: TamperSettings | None = None,
         tamper_enabled: bool = True,
+        tamper_interval_s: float = 0.0,
     ) -> None:
         self.camera_id = camera_id
         self.offline_after_s = offline_after_s
@@ -41,20 +42,27 @@ class CameraHealth:
         self.last_frame_wall_s: float | None = None
         self.last_report: TamperReport | None = None
         self.detail = ""
+        self.tamper_interval_s = tamper_interval_s
+        self._next_check_s = -float("inf")
 
     @property
     def observable(self) -> bool:
         """Whether the zones of this camera can be watched right now."""
         return self.state == "online"
 
+    def tamper_due(self, t_wall_s: float) -> bool:
+        """Whether the next frame at `t_wall_s` gets the picture checks (they cost a few ms,
+        and once a second is plenty for conditions that must last seconds)."""
+        return self.tamper is not None and t_wall_s >= self._next_check_s
+
     def on_frame(self, grey: Any, t_wall_s: float) -> HealthTransition | None:
-        """An analysed frame arrived (grey: the small grey copy from edge.health.metrics)."""
+        """An analysed frame arrived. `grey`: its small grey copy (edge.health.metrics), or
+        None when tamper_due() said no check is due."""
         self.last_frame_wall_s = t_wall_s
-        if self.tamper is not None:
+        if self.tamper is not None and grey is not None and self.tamper_due(t_wall_s):
+            self._next_check_s = t_wall_s + self.tamper_interval_s
             self.last_report = self.tamper.update(grey, t_wall_s)
-            reasons = self.last_report.active
-        else:
-            reasons = ()
+        reasons = self.last_report.active if self.tamper and self.last_report else ()
         if reasons:
             if self.state != "tampered" or reasons != self.reasons:
                 self.reasons = reasons

@@ -90,15 +90,20 @@ class TamperDetector:
         s = self.s
         obs: dict[str, float] = {"m_mean": m.mean, "m_sharpness": m.sharpness,
                                  "m_edge_frac": m.edge_frac}
-        # A live sensor never delivers two bit-identical pictures; a hung encoder does.
-        if self._prev is not None and self._prev.shape == grey.shape:
-            diff = int(np.max(np.abs(grey.astype(np.int16) - self._prev.astype(np.int16))))
-            obs["frozen"] = float(diff <= 2)
-            obs["m_max_diff"] = float(diff)
         obs["black"] = float(m.mean < s.black_mean and m.bright_frac < 0.01)
         obs["saturated"] = float(m.bright_frac > s.saturated_frac)
         if obs["black"] or obs["saturated"]:
-            return obs  # blur and view checks mean nothing on a blank picture
+            return obs  # a blank picture is that and nothing else (it is also "still")
+        # A hung camera repeats one picture; its encoder still refreshes it (key frames),
+        # so "frozen" is "almost no pixel changed", not "identical". A very still scene
+        # through a low-bitrate encoder looks like this too, but only for a moment (under
+        # 1 s on the empty-room stretches of the one-by-one clip); frozen_after_s is long.
+        if self._prev is not None and self._prev.shape == grey.shape:
+            diff = np.abs(grey.astype(np.int16) - self._prev.astype(np.int16))
+            changed = float(np.count_nonzero(diff > 4)) / diff.size
+            mean_diff = float(diff.mean())
+            obs["frozen"] = float(changed < 5e-4 and mean_diff < 0.25)
+            obs["m_changed_frac"] = changed
         ref = self._ref
         blurred = m.edge_frac < s.min_edge_frac
         if ref is not None:

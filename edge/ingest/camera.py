@@ -35,7 +35,7 @@ class IngestSettings:
     analysis_fps: float = 5.0
     # Frames are converted for analysis at most this wide (detectors run at ~416-640 px; the
     # full-resolution picture is kept as compressed packets for evidence).
-    max_width_px: int = 1280
+    max_width_px: int = 960
     reader: ReaderOptions = field(default_factory=ReaderOptions)
 
 
@@ -50,12 +50,19 @@ class CameraSource:
         on_main_session: SessionSink | None = None,
         slot: LatestFrameSlot | None = None,
         on_state: Callable[[str, ReaderState, str], None] | None = None,
+        phase_frac: float = 0.0,
+        consumer_ready: Callable[[], bool] | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.settings = settings or IngestSettings()
         self.slot = slot or LatestFrameSlot()
         self.clock = StreamClock()
-        self.sampler = FrameSampler(self.settings.analysis_fps)
+        # Sampling runs on the wall-clock grid, shifted by phase_frac of a period (see
+        # FrameSampler), so that cameras take turns instead of all sampling at once.
+        self.sampler = FrameSampler(self.settings.analysis_fps, phase_frac)
+        # While analysis still works on this camera's previous frame, a due sample waits
+        # for the next decoded frame instead of being converted and then thrown away.
+        self._consumer_ready = consumer_ready
         self._seq = 0
         self._lock = threading.Lock()
         self.frames_in = 0
@@ -120,17 +127,20 @@ class CameraSource:
     def _on_frame(self, frame: av.VideoFrame, pts_s: float | None) -> None:
         self.frames_in += 1
         source_time_s, wall_time_s = self.clock.map(pts_s)
-        if not self.sampler.due(source_time_s):
+        ready = self._consumer_ready() if self._consumer_ready is not None else True
+        if not self.sampler.poll(wall_time_s, ready):
             return
         # Only sampled frames pay for the colour conversion (and downscale).
         w, h = frame.width, frame.height
         max_w = self.settings.max_width_px
         if w > max_w:
             out_w, out_h = max_w, round(h * max_w / w / 2) * 2
-            image = frame.to_ndarray(format="bgr24", width=out_w, height=out_h)
+            # Bilinear without the default bicubic's cost: the detector downscales further.
+            small = frame.reformat(out_w, out_h, "bgr24", interpolation="FAST_BILINEAR")
+            raw = small.to_ndarray()
         else:
-            image = frame.to_ndarray(format="bgr24")
-        image = np.asarray(image, dtype=np.uint8)
+            raw = frame.to_ndarray(format="bgr24")
+        image = np.asarray(raw, dtype=np.uint8)
         self._seq += 1
         self.frames_sampled += 1
         self.slot.put(

@@ -61,6 +61,7 @@ class ReaderCounters:
     packets: int = 0
     frames: int = 0
     decode_errors: int = 0
+    corrupt_frames: int = 0
     watchdog_trips: int = 0
 
 
@@ -196,12 +197,19 @@ class StreamReader:
         except av.InvalidDataError:
             self.counters.decode_errors += 1
             return False
+        good = False
         for frame in frames:
             self.counters.frames += 1
+            if frame.is_corrupt:
+                # Concealed decoding errors: not trusted for detection or tamper checks. A
+                # stream that only yields such frames trips the watchdog and reconnects.
+                self.counters.corrupt_frames += 1
+                continue
+            good = True
             self.last_frame_mono_s = time.monotonic()
             if self._on_frame is not None:
                 self._on_frame(frame, frame.time)
-        return bool(frames)
+        return good
 
     def _packets(self, container: Any, stream: Any) -> Iterator[av.Packet]:
         if not is_file_source(self.url):

@@ -8,6 +8,7 @@ reuses the last detections: nothing moved, so the people are where they were.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 
 import cv2
@@ -38,7 +39,8 @@ class MotionGate:
         self.min_changed_frac = min_changed_frac
         self.pixel_threshold = pixel_threshold
         self._ref: GreyImage | None = None
-        self._ref_t_s = -float("inf")
+        self._refresh_at_s = -float("inf")
+        self._rng = random.Random()
         self.counters = MotionCounters()
         self.last_changed_frac = 0.0
 
@@ -50,7 +52,7 @@ class MotionGate:
         small = _prepare(grey)
         if self._ref is None or self._ref.shape != small.shape:
             return True
-        if t_s - self._ref_t_s >= self.refresh_s:
+        if t_s >= self._refresh_at_s:
             self.counters.refreshes += 1
             return True
         diff = cv2.absdiff(small, self._ref)
@@ -63,17 +65,20 @@ class MotionGate:
     def detected(self, grey: GreyImage, t_s: float) -> None:
         if self.enabled:
             self._ref = _prepare(grey)
-            self._ref_t_s = t_s
+            # Refresh a little early, by a random amount: cameras that started together do
+            # not all refresh at the same instant (bursts on the shared detector).
+            self._refresh_at_s = t_s + self.refresh_s * self._rng.uniform(0.8, 1.0)
 
     def reset(self) -> None:
         self._ref = None
-        self._ref_t_s = -float("inf")
+        self._refresh_at_s = -float("inf")
 
 
 def _prepare(grey: GreyImage) -> GreyImage:
     h, w = grey.shape[:2]
+    small: npt.NDArray[np.uint8] = grey
     if w > MOTION_WIDTH_PX:
-        grey = cv2.resize(grey, (MOTION_WIDTH_PX, max(2, round(h * MOTION_WIDTH_PX / w))),
-                          interpolation=cv2.INTER_AREA)
+        size = (MOTION_WIDTH_PX, max(2, round(h * MOTION_WIDTH_PX / w)))
+        small = np.asarray(cv2.resize(grey, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
     # Blur away sensor noise and compression flicker, which are not motion.
-    return np.asarray(cv2.GaussianBlur(grey, (5, 5), 0), dtype=np.uint8)
+    return np.asarray(cv2.GaussianBlur(small, (5, 5), 0), dtype=np.uint8)

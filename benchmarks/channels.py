@@ -1,0 +1,447 @@
+"""How many cameras this box sustains at 5 analysed fps, next to the ceiling measured in the
+same run. Prints one JSON object.
+
+    python benchmarks/channels.py [--kinds main1080,sub360,gated] [--window-s 15]
+
+Streams are real RTSP (tests/rtsp_server.py: GStreamer on loopback, one mount per camera),
+made with ffmpeg from the vtest clip: 1080p25 H.264 (vtest at 2.5x speed, so every frame is
+a new picture) and a 640x360 copy; the "gated" kind uses the empty-room stretch of the
+one-by-one clip (a still scene) with motion gating on, and "visitors" the whole one-by-one
+clip (people come and go) with gating on. Camera i gets the stream started at a different
+point (offset_copies), as cameras of one site do not all see motion at the same instant.
+
+Ceiling: cores / (decode CPU-seconds per second of one stream + 5 x detector CPU-seconds per
+frame), both measured here (decode single-threaded as fast as possible; the detector with one
+single-thread session per core running side by side).
+
+A trial runs `sitewarden`'s Supervisor with N cameras in a subprocess (clean RSS); N is
+sustained when every camera analyses >= 95 % of 5 fps, decodes >= 95 % of the stream rate,
+and drops no frame in the measuring window. The RTSP server runs on the same 2 cores; its
+CPU share is reported. Memory per additional camera: RSS slope across the trials.
+Alarm latency: zones on vtest, a real Mosquitto, from the frame at which a rule fired
+(event `time`) to the broker's PUBACK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+import av
+import numpy as np
+
+from edge.assets import assets_dir
+from tests.rtsp_server import RtspServer, prepare
+
+ANALYSIS_FPS = 5.0
+MODEL = "models/yolox_nano.onnx"
+
+
+# ---------------------------------------------------------------- streams
+
+
+def streams(assets: Path) -> dict[str, Path]:
+    vtest = assets / "video" / "vtest_480x360.mp4"
+    onebyone = assets / "video" / "one-by-one-person-detection.mp4"
+    fast = "setpts=PTS/2.5"
+    return {
+        "main1080": prepare(vtest, "bench1080", vf=f"{fast},scale=1920:1080", fps=25, gop=25,
+                            loops=4, extra=("-crf", "23")),
+        "sub360": prepare(vtest, "bench360", vf=f"{fast},scale=640:360", fps=25, gop=25,
+                          loops=4),
+        "still360": prepare(onebyone, "benchstill", vf="trim=duration=15,scale=640:360",
+                            fps=25, gop=25, loops=12),
+        "visitors360": prepare(onebyone, "benchvisitors", vf="scale=640:360", fps=25, gop=25,
+                               loops=1),
+    }
+
+
+VARIANTS = 6
+
+
+def offset_copies(path: Path, count: int = VARIANTS, step_s: float = 2.0) -> list[Path]:
+    """The same stream starting at different points (stream copy, cut at key frames).
+
+    Cameras of a real site do not see the same picture at the same instant; identical
+    synchronized streams would make every camera need detection (and decode a key frame) at
+    the same moment, which is a load pattern no site has.
+    """
+    out = [path]
+    for k in range(1, count):
+        dst = path.with_name(f"{path.stem}-off{k}.mp4")
+        if not dst.exists():
+            tmp = dst.with_suffix(".tmp.mp4")
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(k * step_s), "-i",
+                            str(path), "-c", "copy", str(tmp)], check=True)
+            tmp.rename(dst)
+        out.append(dst)
+    return out
+
+
+KINDS: dict[str, dict[str, Any]] = {
+    # kind: detection stream, main stream (packets only), motion gating
+    "main1080": {"detect": "main1080", "main": None, "gated": False},
+    "sub360": {"detect": "sub360", "main": "main1080", "gated": False},
+    "gated": {"detect": "still360", "main": "main1080", "gated": True},
+    "visitors": {"detect": "visitors360", "main": "main1080", "gated": True},
+}
+
+
+# ---------------------------------------------------------------- per-channel costs
+
+
+def decode_cost(path: Path, seconds: float = 10.0) -> dict[str, float]:
+    """CPU-seconds per second of stream to decode every frame (one thread, as a camera)."""
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        s.codec_context.thread_count = 1
+        fps = float(s.average_rate or 25)
+        n = 0
+        t0 = time.thread_time()
+        for frame in c.decode(s):
+            n += 1
+            if n == 1:
+                t0 = time.thread_time()
+            if n >= seconds * fps:
+                break
+            del frame
+        cpu = time.thread_time() - t0
+    return {"fps": fps, "cpu_s_per_s": cpu / ((n - 1) / fps)}
+
+
+def inference_cost(model: Path, cores: int, frames: int = 60) -> dict[str, float]:
+    """CPU-seconds per detected frame with one single-thread session per core in parallel."""
+    from models.detector import Detector
+
+    img = np.random.default_rng(0).integers(0, 255, (360, 640, 3), dtype=np.uint8)
+    sessions = [Detector.open(model, threads=1) for _ in range(cores)]
+    for d in sessions:
+        d.detect(img)
+    done: list[float] = []
+
+    def work(d: Any) -> None:
+        t0 = time.perf_counter()
+        for _ in range(frames):
+            d.detect(img)
+        done.append(time.perf_counter() - t0)
+
+    threads = [threading.Thread(target=work, args=(d,)) for d in sessions]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    per_frame_ms = 1000 * max(done) / frames
+    return {"ms_per_frame_1thread": per_frame_ms,
+            "throughput_fps": cores * frames / wall,
+            "cpu_s_per_frame": cores * wall / (cores * frames)}
+
+
+# ---------------------------------------------------------------- one trial (subprocess)
+
+
+def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dict[str, Any]:
+    import yaml
+
+    from edge.config import parse_config
+    from edge.runtime import Supervisor
+
+    assets = assets_dir()
+    media = streams(assets)
+    spec = KINDS[kind]
+    detect = offset_copies(media[spec["detect"]])
+    mounts = {f"d{i}": detect[i % len(detect)] for i in range(n)}
+    if spec["main"]:
+        main = offset_copies(media[spec["main"]])
+        mounts |= {f"m{i}": main[i % len(main)] for i in range(n)}
+    server = RtspServer(mounts)
+    server.start()
+    try:
+        cams = []
+        for i in range(n):
+            cam: dict[str, Any] = {"id": f"cam{i}", "analysis_fps": ANALYSIS_FPS,
+                                   "url": server.url(f"m{i}" if spec["main"] else f"d{i}"),
+                                   "motion": {"enabled": spec["gated"], "refresh_s": 2.0}}
+            if spec["main"]:
+                cam["substream_url"] = server.url(f"d{i}")
+            cams.append(cam)
+        doc = {"site_id": "bench", "box_id": "b1",
+               "detector": {"model": str(assets / MODEL), "threads": 1, "sessions": 0},
+               "cameras": cams, "storage": {"directory": str(out / "store")}}
+        sup = Supervisor(parse_config(yaml.safe_dump(doc)), evidence=False)
+        sup.start()
+        th = threading.Thread(target=sup.run, daemon=True)
+        th.start()
+        try:
+            time.sleep(warmup_s)
+            a = _sample(sup, server)
+            time.sleep(window_s)
+            b = _sample(sup, server)
+        finally:
+            sup.stop()
+            th.join(5)
+            sup.close(3.0)
+    finally:
+        server.stop()
+    return _judge(kind, n, a, b, _stream_fps(media[spec["detect"]]))
+
+
+def _stream_fps(path: Path) -> float:
+    with av.open(str(path)) as c:
+        return float(c.streams.video[0].average_rate or 25)
+
+
+def _sample(sup: Any, server: RtspServer) -> dict[str, Any]:
+    return {
+        "t": time.monotonic(),
+        "cams": sup.camera_stats(),
+        "cpu_self_s": _proc_cpu_s(os.getpid()),
+        "cpu_server_s": _proc_cpu_s(server._proc.pid) if server._proc else 0.0,
+        "cpu_box": _box_cpu(),
+        "rss_mb": _rss_mb(),
+    }
+
+
+def _judge(kind: str, n: int, a: dict[str, Any], b: dict[str, Any],
+           stream_fps: float) -> dict[str, Any]:
+    dt = b["t"] - a["t"]
+    per = []
+    for ca, cb in zip(a["cams"], b["cams"], strict=True):
+        per.append({
+            "fps_analysed": (cb["frames_analysed"] - ca["frames_analysed"]) / dt,
+            "fps_inferred": (cb["frames_inferred"] - ca["frames_inferred"]) / dt,
+            "fps_in": (cb["frames_in"] - ca["frames_in"]) / dt,
+            "drops": cb["drops"] - ca["drops"],
+            "age_s": cb["last_frame_age_s"],
+            "latency_ms": cb["latency_ms"],
+        })
+    busy = (b["cpu_box"][0] - a["cpu_box"][0]) / max(1, b["cpu_box"][1] - a["cpu_box"][1])
+    worst_an = min(p["fps_analysed"] for p in per)
+    worst_in = min(p["fps_in"] for p in per)
+    drops = sum(p["drops"] for p in per)
+    ok = (worst_an >= 0.95 * ANALYSIS_FPS and worst_in >= 0.95 * stream_fps and drops == 0
+          and all(p["age_s"] is not None and p["age_s"] < 1.0 for p in per))
+    return {
+        "kind": kind, "cameras": n, "sustained": ok, "window_s": round(dt, 1),
+        "min_fps_analysed": round(worst_an, 2), "min_fps_in": round(worst_in, 2),
+        "mean_fps_inferred": round(float(np.mean([p["fps_inferred"] for p in per])), 2),
+        "drops": drops,
+        "max_latency_ms": round(max(p["latency_ms"] for p in per), 1),
+        "box_cpu_busy": round(busy, 3),
+        "other_cpu_cores": round(busy * (os.cpu_count() or 1)
+                                 - (b["cpu_self_s"] - a["cpu_self_s"]) / dt
+                                 - (b["cpu_server_s"] - a["cpu_server_s"]) / dt, 3),
+        "runtime_cpu_cores": round((b["cpu_self_s"] - a["cpu_self_s"]) / dt, 3),
+        "rtsp_server_cpu_cores": round((b["cpu_server_s"] - a["cpu_server_s"]) / dt, 3),
+        "rss_mb": round(b["rss_mb"], 1),
+    }
+
+
+def _proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _box_cpu() -> tuple[int, int]:
+    vals = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = vals[3] + vals[4]
+    return sum(vals) - idle, sum(vals)
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_quiet(max_wait_s: float = 180.0, busy_below: float = 0.15) -> float:
+    """Other work on the box skews every figure: wait (bounded) until it is nearly idle."""
+    deadline = time.monotonic() + max_wait_s
+    while True:
+        a = _box_cpu()
+        time.sleep(2.0)
+        b = _box_cpu()
+        busy = (b[0] - a[0]) / max(1, b[1] - a[1])
+        if busy < busy_below or time.monotonic() > deadline:
+            return round(busy, 3)
+
+
+def run_trial(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    idle_busy = wait_quiet()
+    cmd = [sys.executable, __file__, "--trial", f"{kind}:{n}", "--warmup-s", str(args.warmup_s),
+           "--window-s", str(args.window_s)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+    if res.returncode != 0 or not lines:
+        return {"kind": kind, "cameras": n, "sustained": False,
+                "error": res.stderr.strip().splitlines()[-3:]}
+    result: dict[str, Any] = json.loads(lines[-1])
+    result["box_busy_before"] = idle_busy
+    sys.stderr.write(f"  {kind} x{n}: {json.dumps(result)}\n")
+    return result
+
+
+def search(kind: str, start: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Largest sustained N: up by one from `start` while it holds; otherwise down in big
+    steps to a sustained N, then bisect between it and the smallest failure."""
+    tried: dict[int, dict[str, Any]] = {}
+
+    def ok(n: int) -> bool:
+        if n not in tried:
+            tried[n] = run_trial(kind, n, args)
+        return bool(tried[n]["sustained"])
+
+    n = max(1, min(start, args.max_cameras))
+    if ok(n):
+        while n < args.max_cameras and ok(n + 1):
+            n += 1
+        lo = n
+    else:
+        hi, step = n, max(1, n // 5)
+        lo = max(0, n - step)
+        while lo > 0 and not ok(lo):
+            hi, lo = lo, max(0, lo - step)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return {"sustained_cameras": lo, "trials": [tried[k] for k in sorted(tried)]}
+
+
+# ---------------------------------------------------------------- alarm latency
+
+
+def alarm_latency(assets: Path, seconds: float, cameras: int) -> dict[str, Any]:
+    import yaml
+
+    from edge.config import parse_config
+    from edge.runtime import Supervisor
+    from publisher.client import Publisher
+    from tests.publisher.mosquitto import Mosquitto
+
+    media = streams(assets)
+    work = Path(tempfile.mkdtemp(prefix="sw-latency-"))
+    broker = Mosquitto(work / "broker")
+    broker.start()
+    server = RtspServer({f"d{i}": media["sub360"] for i in range(cameras)})
+    server.start()
+    acked: dict[str, float] = {}
+    try:
+        cams = [{"id": f"cam{i}", "url": server.url(f"d{i}"), "analysis_fps": ANALYSIS_FPS}
+                for i in range(cameras)]
+        zones = [{"id": f"z{i}-{gx}{gy}", "camera": f"cam{i}", "kind": "danger_zone",
+                  "points": [[gx / 3, gy / 2], [(gx + 1) / 3, gy / 2],
+                             [(gx + 1) / 3, (gy + 1) / 2], [gx / 3, (gy + 1) / 2]],
+                  "min_duration_s": 0.4, "clear_s": 0.6}
+                 for i in range(cameras) for gx in range(3) for gy in range(2)]
+        doc = {"site_id": "bench", "box_id": "b1",
+               "detector": {"model": str(assets / MODEL)}, "cameras": cams, "zones": zones,
+               "mqtt": {"host": "127.0.0.1", "port": broker.port, "reconnect_min_s": 0.05},
+               "storage": {"directory": str(work / "store")}}
+        cfg = parse_config(yaml.safe_dump(doc))
+        assert cfg.mqtt is not None
+        pub = Publisher(cfg.mqtt, cfg.site_id, cfg.box_id, work / "outbox.db",
+                        ack_listener=lambda eid, _lat: acked.__setitem__(eid or "", time.time()))
+        pub.start()
+        sup = Supervisor(cfg, publisher=pub, evidence=False)
+        fired: dict[str, float] = {}
+
+        def on_event(ev: dict[str, Any]) -> None:
+            if ev["type"].startswith("sitewarden.violation.") and \
+                    ev["data"]["phase"] == "started":
+                from datetime import datetime
+
+                fired[ev["id"]] = datetime.fromisoformat(ev["time"]).timestamp()
+
+        sup.add_listener(on_event)
+        sup.start()
+        th = threading.Thread(target=sup.run, daemon=True)
+        th.start()
+        time.sleep(seconds)
+        sup.stop()
+        th.join(5)
+        sup.close(3.0)
+        pub.flush(3.0)
+        pub.stop()
+    finally:
+        server.stop()
+        broker.stop()
+    lat_ms = sorted(1000 * (acked[k] - t) for k, t in fired.items() if k in acked)
+    if not lat_ms:
+        return {"alarms": len(fired), "acked": 0}
+    return {"cameras": cameras, "alarms": len(fired), "acked": len(lat_ms),
+            "p50_ms": round(lat_ms[len(lat_ms) // 2], 1),
+            "p95_ms": round(lat_ms[min(len(lat_ms) - 1, int(0.95 * len(lat_ms)))], 1),
+            "max_ms": round(lat_ms[-1], 1)}
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--kinds", default="main1080,sub360,gated,visitors")
+    ap.add_argument("--warmup-s", type=float, default=8.0)
+    ap.add_argument("--window-s", type=float, default=15.0)
+    ap.add_argument("--max-cameras", type=int, default=40)
+    ap.add_argument("--latency-s", type=float, default=60.0, help="0: skip")
+    ap.add_argument("--trial", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.trial:
+        kind, n = args.trial.split(":")
+        with tempfile.TemporaryDirectory() as tmp:
+            result = trial(kind, int(n), args.warmup_s, args.window_s, Path(tmp))
+            sys.stdout.write(json.dumps(result) + "\n")
+        return
+    assets = assets_dir()
+    media = streams(assets)
+    cores = os.cpu_count() or 1
+    wait_quiet()
+    inf = inference_cost(assets / MODEL, cores)
+    report: dict[str, Any] = {
+        "machine": {"cores": cores, "cpu": platform.processor() or platform.machine(),
+                    "python": platform.python_version()},
+        "model": "yolox_nano 416x416, onnxruntime CPU, one 1-thread session per core",
+        "analysis_fps": ANALYSIS_FPS, "inference": inf, "kinds": {},
+    }
+    for kind in args.kinds.split(","):
+        spec = KINDS[kind]
+        wait_quiet()
+        dec = decode_cost(media[spec["detect"]])
+        per_channel = dec["cpu_s_per_s"] + ANALYSIS_FPS * inf["cpu_s_per_frame"]
+        ceiling = cores / per_channel
+        start = int(ceiling) if not spec["gated"] else int(ceiling * 2)
+        found = search(kind, start, args)
+        entry = {"decode": dec, "ceiling_all_moving": round(ceiling, 2), **found,
+                 "fraction_of_ceiling": round(found["sustained_cameras"] / ceiling, 3)}
+        report["kinds"][kind] = entry
+    report["memory_per_camera_mb"] = _memory_slope(report)
+    if args.latency_s > 0:
+        report["alarm_latency"] = alarm_latency(assets, args.latency_s, cameras=2)
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+
+
+def _memory_slope(report: dict[str, Any]) -> dict[str, float]:
+    out = {}
+    for kind, entry in report["kinds"].items():
+        pts = [(t["cameras"], t["rss_mb"]) for t in entry["trials"] if "rss_mb" in t]
+        if len(pts) >= 2:
+            xs, ys = zip(*pts, strict=True)
+            out[kind] = round(float(np.polyfit(xs, ys, 1)[0]), 1)
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""The live runtime: every camera, shared inference, health, publisher, HTTP, config reload.
+
+    sup = Supervisor(cfg, config_path)
+    sup.start()          # threads: one or two readers per camera, inference workers,
+    sup.run()            # a 1 Hz housekeeping loop (health, reload, stats) until stop()
+    sup.close()          # bounded: readers and workers get a few seconds, then are abandoned
+
+stop() may be called from a signal handler or any thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from edge.config import SiteConfig
+from edge.runtime.camera import CameraRunner, EventSink
+from edge.runtime.reload import ConfigWatcher
+from edge.runtime.scheduler import DetectorLike, InferenceScheduler
+
+log = logging.getLogger(__name__)
+
+DetectorFactory = Callable[[int], DetectorLike]  # threads → a new session
+
+
+class Supervisor:
+    def __init__(
+        self,
+        cfg: SiteConfig,
+        config_path: Path | None = None,
+        *,
+        detectors: Sequence[DetectorLike] | None = None,
+        publisher: Any = None,
+        evidence: bool = True,
+        tick_s: float = 1.0,
+    ) -> None:
+        self.cfg = cfg
+        self.publisher = publisher
+        self.tick_s = tick_s
+        self._listeners: list[EventSink] = []
+        self.recent_events: deque[dict[str, Any]] = deque(maxlen=500)
+        self._events_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._evidence_on = evidence and cfg.storage.evidence.enabled
+        enabled = [c.id for c in cfg.cameras if c.enabled]
+        self.runners = [self._make_runner(cid, i / max(1, len(enabled)))
+                        for i, cid in enumerate(enabled)]
+        dets, max_batch = (list(detectors), 1) if detectors else open_detectors(cfg)
+        self.scheduler = InferenceScheduler(dets, max_batch)
+        for r in self.runners:
+            self.scheduler.add(r)
+        self.watcher = ConfigWatcher(config_path, self.apply_config) if config_path else None
+        self._stats_due_s = 0.0
+        self.started_wall_s = time.time()
+
+    # ------------------------------------------------------------------ building
+    def _make_runner(self, camera_id: str, phase_frac: float) -> CameraRunner:
+        evidence = None
+        if self._evidence_on:
+            from edge.evidence import EvidenceRecorder
+
+            zones = {z.id: z.to_spec() for z in self.cfg.zones_of(camera_id)}
+            is_pending = self.publisher.is_pending if self.publisher is not None else None
+            evidence = EvidenceRecorder(self.cfg.storage, self.cfg.site_id, camera_id, zones,
+                                        is_pending=is_pending, threaded=True)
+        return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
+                            phase_frac)
+
+    def add_listener(self, fn: EventSink) -> None:
+        self._listeners.append(fn)
+
+    # ------------------------------------------------------------------ events
+    def emit(self, event: dict[str, Any]) -> None:
+        with self._events_lock:
+            self.recent_events.append(event)
+        if self.publisher is not None:
+            try:
+                self.publisher.publish_event(event)
+            except Exception:
+                log.exception("event %s could not be queued for MQTT", event.get("id"))
+        for fn in self._listeners:
+            try:
+                fn(event)
+            except Exception:
+                log.exception("event listener failed")
+
+    def _set_status(self, camera_id: str, state: str, detail: dict[str, Any]) -> None:
+        if self.publisher is not None:
+            self.publisher.set_camera_status(camera_id, state, detail)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.started_wall_s = time.time()
+        self.scheduler.start()
+        for r in self.runners:
+            r.start()
+        log.info("running %d camera(s) with %d inference session(s)",
+                 len(self.runners), self.scheduler.sessions)
+
+    def run(self) -> None:
+        """Housekeeping until stop(): camera health, config reload, stats."""
+        while not self._stop.wait(self.tick_s):
+            self.housekeeping()
+
+    def housekeeping(self) -> None:
+        now = time.time()
+        for r in self.runners:
+            try:
+                r.tick(now)
+            except Exception:
+                log.exception("camera %s: health tick failed", r.camera_id)
+        if self.watcher is not None:
+            self.watcher.poll()
+        if self.publisher is not None and self.cfg.mqtt is not None:
+            mono = time.monotonic()
+            if mono >= self._stats_due_s:
+                self._stats_due_s = mono + self.cfg.mqtt.stats_interval_s
+                self.publisher.publish_stats({"cameras": self.camera_stats()})
+
+    def stop(self) -> None:
+        """Safe from a signal handler: only sets flags."""
+        self._stop.set()
+        self.scheduler.stop()
+        for r in self.runners:
+            r.stop()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def close(self, timeout_s: float = 3.0) -> None:
+        """After stop(): wait (bounded) for threads, then finish evidence."""
+        self.stop()
+        deadline = time.monotonic() + timeout_s
+        self.scheduler.join(max(0.1, deadline - time.monotonic()))
+        stuck = [r.camera_id for r in self.runners
+                 if not r.source.join(max(0.0, deadline - time.monotonic()))]
+        if stuck:
+            # A reader blocked inside a connect gives up by its own timeout; its thread is a
+            # daemon and holds nothing that needs flushing.
+            log.info("not waiting for readers still connecting: %s", ", ".join(stuck))
+        for r in self.runners:
+            if r.evidence is not None:
+                with contextlib.suppress(Exception):
+                    r.evidence.stop(timeout_s=1.0)
+
+    # ------------------------------------------------------------------ config
+    def apply_config(self, new: SiteConfig) -> None:
+        old_cams = {c.id: c for c in self.cfg.cameras}
+        new_cams = {c.id: c for c in new.cameras}
+        if old_cams != new_cams:
+            log.warning("camera settings changed in the config: zones are reloaded now, "
+                        "camera changes need a restart")
+        running = {r.camera_id for r in self.runners}
+        for r in self.runners:
+            if r.camera_id in new_cams:
+                r.reconfigure(new)
+        ignored = {z.camera for z in new.zones} - running
+        if ignored:
+            log.warning("zones of cameras not running (%s) wait for a restart",
+                        ", ".join(sorted(ignored)))
+        self.cfg = new
+
+    # ------------------------------------------------------------------ stats
+    def camera_stats(self) -> list[dict[str, Any]]:
+        return [r.snapshot() for r in self.runners]
+
+    def health(self) -> dict[str, Any]:
+        cams = self.camera_stats()
+        ok = all(c["state"] == "online" for c in cams)
+        out: dict[str, Any] = {
+            "status": "ok" if ok else "degraded",
+            "site_id": self.cfg.site_id,
+            "box_id": self.cfg.box_id,
+            "uptime_s": round(time.time() - self.started_wall_s, 1),
+            "cameras": cams,
+            "inference_sessions": self.scheduler.sessions,
+            "max_batch": self.scheduler.max_batch,
+        }
+        if self.watcher is not None:
+            out["config"] = {"reloads": self.watcher.reloads, "rejected": self.watcher.rejected,
+                             "last_error": self.watcher.last_error}
+        if self.publisher is not None:
+            with contextlib.suppress(Exception):
+                out["mqtt"] = self.publisher.stats()
+        return out
+
+
+def open_detectors(cfg: SiteConfig) -> tuple[list[DetectorLike], int]:
+    """Sessions and batch size for this box (see scheduler.py)."""
+    from edge.components import open_detector
+
+    cores = os.cpu_count() or 1
+    d = cfg.detector
+    first = open_detector(cfg, threads=d.threads)
+    info = first.info
+    if info.batchable and d.sessions == 0:
+        # One batched session using the cores beats several small ones.
+        batched = open_detector(cfg, threads=max(d.threads, cores))
+        return [batched], info.max_batch or 8
+    n = d.sessions or cores
+    return [first] + [open_detector(cfg, threads=d.threads) for _ in range(n - 1)], 1

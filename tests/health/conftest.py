@@ -1,0 +1,7 @@
+from tests.live_fixtures import (  # noqa: F401
+    live_media,
+    own_rtsp,
+    refused_url,
+    rtsp,
+    silent_url,
+)

@@ -1,0 +1,119 @@
+"""Backoff, sampling, clock mapping and the latest-frame slot (no I/O)."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import numpy as np
+import pytest
+
+from edge.ingest import Backoff, Frame, LatestFrameSlot
+from edge.ingest.clock import StreamClock
+from edge.ingest.sampler import FrameSampler
+
+
+def test_backoff_grows_is_capped_and_jittered_and_resets() -> None:
+    b = Backoff(initial_s=0.5, max_s=8.0, jitter_frac=0.2, rng=random.Random(1))
+    delays = [b.next_delay_s() for _ in range(10)]
+    assert 0.4 <= delays[0] <= 0.6
+    assert all(d <= 8.0 for d in delays)
+    assert delays[-1] >= 8.0 * 0.8  # reached the cap
+    assert len({round(d, 6) for d in delays[-4:]}) > 1  # jitter: not lock-step
+    b.reset()
+    assert b.next_delay_s() <= 0.6
+
+
+def test_backoff_rejects_nonsense() -> None:
+    with pytest.raises(ValueError):
+        Backoff(initial_s=2.0, max_s=1.0)
+
+
+@pytest.mark.parametrize(("stream_fps", "analysis_fps"), [(25, 5), (10, 5), (30, 1), (5, 5)])
+def test_sampler_takes_frames_at_analysis_rate_by_timestamp(
+    stream_fps: float, analysis_fps: float
+) -> None:
+    s = FrameSampler(analysis_fps)
+    times = [i / stream_fps for i in range(int(stream_fps * 20))]
+    taken = [t for t in times if s.due(t)]
+    assert len(taken) == pytest.approx(20 * analysis_fps, abs=1)
+    gaps = np.diff(taken)
+    assert gaps.min() >= 1 / analysis_fps - 1 / stream_fps - 1e-9
+
+
+def test_sampler_does_not_burst_after_a_gap() -> None:
+    s = FrameSampler(5)
+    assert s.due(0.0)
+    assert s.due(10.0)  # 10 s gap: one frame, then back to 5 fps
+    assert not s.due(10.04)
+    assert s.due(10.2)
+
+
+def test_clock_maps_stream_time_and_resyncs_on_jumps() -> None:
+    now = [1000.0]
+    c = StreamClock(resync_s=2.0, wall=lambda: now[0], start_wall_s=1000.0)
+    assert c.map(50.0) == (0.0, 1000.0)
+    now[0] = 1000.5
+    src, wall = c.map(50.4)  # arrived 0.1 s late: keeps stream spacing
+    assert wall == pytest.approx(1000.4)
+    assert src == pytest.approx(0.4)
+    now[0] = 1001.0
+    _, wall = c.map(51.2)  # would be in the future (early burst): pulled to now
+    assert wall == pytest.approx(1001.0)
+    now[0] = 1010.0
+    _, wall = c.map(52.0)  # stalled for 9 s then resumed: re-anchored
+    assert wall == pytest.approx(1010.0)
+    assert c.resyncs == 1
+    c.new_session()
+    now[0] = 1011.0
+    src, wall = c.map(0.0)  # a new session restarts timestamps at 0
+    assert (src, wall) == (pytest.approx(11.0), pytest.approx(1011.0))
+
+
+def test_clock_is_strictly_increasing() -> None:
+    now = [0.0]
+    c = StreamClock(wall=lambda: now[0], start_wall_s=0.0)
+    walls = []
+    for pts in (5.0, 5.0, 4.9, 5.1):
+        now[0] += 0.01
+        walls.append(c.map(pts)[1])
+    assert all(b > a for a, b in itertools.pairwise(walls))
+
+
+def _frame(seq: int) -> Frame:
+    return Frame("c", seq, np.zeros((2, 2, 3), np.uint8), seq, seq, seq, (2, 2))
+
+
+def test_slot_keeps_only_the_newest_and_counts_drops() -> None:
+    notified: list[int] = []
+    slot = LatestFrameSlot(on_put=lambda: notified.append(1))
+    assert slot.take() is None
+    for i in range(5):
+        slot.put(_frame(i))
+    frame = slot.take()
+    assert frame is not None and frame.seq == 4
+    assert slot.drops == 4 and slot.puts == 5 and len(notified) == 5
+    assert slot.take() is None
+    slot.put(_frame(9))
+    assert slot.drops == 4
+
+
+def test_sampler_waits_for_a_busy_consumer_and_counts_missed_slots() -> None:
+    s = FrameSampler(5)  # grid every 0.2 s
+    frames = [i / 25 for i in range(50)]  # 25 fps for 2 s
+    busy_until = 0.5
+    taken = [t for t in frames if s.poll(t, consumer_ready=t >= busy_until)]
+    assert taken[0] == 0.0
+    # Busy from 0.04 to 0.5: the 0.2 slot is missed (a drop), the 0.4 one is taken late.
+    assert s.missed == 1
+    assert taken[1] == pytest.approx(0.52)
+    assert taken[2:5] == pytest.approx([0.6, 0.8, 1.0])
+
+
+def test_sampler_phase_staggers_cameras() -> None:
+    a, b = FrameSampler(5, phase_frac=0.0), FrameSampler(5, phase_frac=0.5)
+    times = [i / 20 for i in range(1, 40)]
+    ta = [t for t in times if a.due(t)][1:]
+    tb = [t for t in times if b.due(t)][1:]
+    assert ta[:3] == pytest.approx([0.2, 0.4, 0.6])
+    assert tb[:3] == pytest.approx([0.1, 0.3, 0.5])

@@ -1,0 +1,94 @@
+"""Pytest fixtures for live tests: camera-like media, a real RTSP server, a silent socket.
+
+Imported by tests/runtime, tests/ingest and tests/health conftests. Media are made with
+ffmpeg from ../shared/assets and cached (tests/rtsp_server.py: media_cache_dir()).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.rtsp_server import SYSTEM_PYTHON, RtspServer, corrupt, prepare
+
+
+def _gst_rtsp_available() -> str | None:
+    if shutil.which("ffmpeg") is None:
+        return "ffmpeg is not installed"
+    probe = ("import gi; gi.require_version('Gst', '1.0'); "
+             "gi.require_version('GstRtspServer', '1.0'); "
+             "from gi.repository import GstRtspServer")
+    try:
+        subprocess.run([SYSTEM_PYTHON, "-c", probe], check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return ("GStreamer RTSP server not available to the system python (Debian packages "
+                "python3-gi python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-*)")
+    return None
+
+
+@pytest.fixture(scope="session")
+def live_media(assets: Path) -> dict[str, Path]:
+    """Camera-like H.264 files: key frame every second, no B-frames, minutes long."""
+    why = _gst_rtsp_available()
+    if why:
+        pytest.skip(why)
+    video = assets / "video"
+    vtest = prepare(video / "vtest_480x360.mp4", "vtest", loops=7)
+    return {
+        "vtest": vtest,
+        "onebyone": prepare(video / "one-by-one-person-detection.mp4", "onebyone", loops=3),
+        "worker": prepare(video / "worker-zone-detection.gif", "worker", fps=15, gop=15,
+                          loops=120),
+        # 3 s of scene, then the same picture for two minutes (a hung encoder).
+        "frozen": prepare(video / "vtest_480x360.mp4", "frozen",
+                          vf="trim=duration=3,tpad=stop_mode=clone:stop_duration=120"),
+        "corrupt": corrupt(vtest, "vtest", every_bytes=15_000),
+    }
+
+
+@pytest.fixture(scope="session")
+def rtsp(live_media: dict[str, Path]) -> Iterator[RtspServer]:
+    """One server for the session with a mount per medium (do not stop it in a test)."""
+    server = RtspServer(live_media)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def own_rtsp(live_media: dict[str, Path]) -> Iterator[RtspServer]:
+    """A server a test may stop and restart (same port)."""
+    server = RtspServer({"cam": live_media["vtest"]})
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def silent_url() -> Iterator[str]:
+    """rtsp:// URL of a socket that accepts connections and never answers."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    try:
+        yield f"rtsp://127.0.0.1:{sock.getsockname()[1]}/never"
+    finally:
+        sock.close()
+
+
+@pytest.fixture()
+def refused_url() -> str:
+    """rtsp:// URL of a port where nothing listens."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"rtsp://127.0.0.1:{port}/nothing"
