@@ -103,3 +103,29 @@ def camera_event(
         data=data,
     )
     return ev.model_dump(mode="json")
+
+
+BOX_SUBJECT = "_box"  # topic level used for box-wide events (not a camera)
+
+
+def box_event(
+    site_id: str,
+    box_id: str,
+    state: Literal["degraded", "ok"],
+    time: datetime,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A box-wide health change (e.g. evidence storage full): `sitewarden.box.<state>`."""
+    data: dict[str, Any] = {
+        "site_id": site_id, "box_id": box_id, "camera_id": BOX_SUBJECT, "state": state,
+    }
+    data.update(detail or {})
+    ev = CloudEvent(
+        id=event_id(site_id, box_id, "box", state, time.isoformat()),
+        source=source_uri(site_id, box_id),
+        type=f"sitewarden.box.{state}",
+        subject=BOX_SUBJECT,
+        time=time.isoformat(timespec="milliseconds"),
+        data=data,
+    )
+    return ev.model_dump(mode="json")

@@ -49,6 +49,9 @@ class Supervisor:
         self._events_lock = threading.Lock()
         self._stop = threading.Event()
         self._evidence_on = evidence and cfg.storage.evidence.enabled
+        self.storage_state = "ok"
+        self.retention = self._make_retention() if self._evidence_on else None
+        self._retention_thread: threading.Thread | None = None
         enabled = [c.id for c in cfg.cameras if c.enabled]
         self.runners = [self._make_runner(cid, i / max(1, len(enabled)))
                         for i, cid in enumerate(enabled)]
@@ -69,9 +72,33 @@ class Supervisor:
             zones = {z.id: z.to_spec() for z in self.cfg.zones_of(camera_id)}
             is_pending = self.publisher.is_pending if self.publisher is not None else None
             evidence = EvidenceRecorder(self.cfg.storage, self.cfg.site_id, camera_id, zones,
-                                        is_pending=is_pending, threaded=True)
+                                        is_pending=is_pending, threaded=True,
+                                        retention=self.retention,
+                                        on_status=self._storage_status)
         return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
                             phase_frac)
+
+    def _make_retention(self) -> Any:
+        from edge.evidence.retention import Retention
+
+        # One per box: every camera shares the disk. Evidence of violations the broker has
+        # not acknowledged yet is never deleted.
+        is_pending = self.publisher.is_pending if self.publisher is not None else None
+        return Retention(self.cfg.storage, is_pending=is_pending, on_status=self._storage_status)
+
+    def _storage_status(self, state: str, detail: dict[str, Any]) -> None:
+        """A full disk degrades evidence only: detection and delivery go on; say so once."""
+        from datetime import UTC, datetime
+
+        from publisher.events import box_event
+
+        norm = "degraded" if state != "ok" else "ok"
+        if norm == self.storage_state:
+            return
+        self.storage_state = norm
+        log.warning("evidence storage %s: %s", norm, detail)
+        self.emit(box_event(self.cfg.site_id, self.cfg.box_id, norm,  # type: ignore[arg-type]
+                            datetime.now(UTC), {"part": "evidence_storage", **detail}))
 
     def add_listener(self, fn: EventSink) -> None:
         self._listeners.append(fn)
@@ -101,6 +128,11 @@ class Supervisor:
         self.scheduler.start()
         for r in self.runners:
             r.start()
+        if self.retention is not None:
+            self._retention_thread = threading.Thread(
+                target=self.retention.run, name="evidence-retention", daemon=True
+            )
+            self._retention_thread.start()
         log.info("running %d camera(s) with %d inference session(s)",
                  len(self.runners), self.scheduler.sessions)
 
@@ -148,8 +180,23 @@ class Supervisor:
             log.info("not waiting for readers still connecting: %s", ", ".join(stuck))
         for r in self.runners:
             if r.evidence is not None:
-                with contextlib.suppress(Exception):
-                    r.evidence.stop(timeout_s=1.0)
+                self._finish_evidence(r)
+        if self.retention is not None:
+            self.retention.stop()
+
+    def _finish_evidence(self, runner: CameraRunner) -> None:
+        """Write open clips with what is buffered and announce them before the publisher
+        closes, so that no finished file goes unannounced."""
+        assert runner.evidence is not None
+        try:
+            for ready in runner.evidence.finish(timeout_s=2.0):
+                event = runner.pipeline.evidence_ready(ready.violation_id, ready.evidence)
+                if event is not None:
+                    self.emit(event)
+        except Exception:
+            log.exception("camera %s: evidence could not be finished", runner.camera_id)
+        with contextlib.suppress(Exception):
+            runner.evidence.stop(timeout_s=1.0)
 
     # ------------------------------------------------------------------ config
     def apply_config(self, new: SiteConfig) -> None:
@@ -176,7 +223,8 @@ class Supervisor:
         cams = self.camera_stats()
         ok = all(c["state"] == "online" for c in cams)
         out: dict[str, Any] = {
-            "status": "ok" if ok else "degraded",
+            "status": "ok" if ok and self.storage_state == "ok" else "degraded",
+            "storage": self.storage_state,
             "site_id": self.cfg.site_id,
             "box_id": self.cfg.box_id,
             "uptime_s": round(time.time() - self.started_wall_s, 1),
