@@ -1,8 +1,10 @@
 """Replay a recorded file through one camera's whole pipeline, as fast as possible or paced.
 
-Decoding runs in its own thread, ahead of detection by a small bounded queue, so decoding and
-inference overlap instead of adding up. Nothing is dropped in replay (the queue blocks): the
-same file and config always give the same events.
+Three stages in three threads, each ahead of the next by a small bounded queue: decoding,
+detection, then tracking/rules/evidence. onnxruntime and FFmpeg release the GIL, so on a
+2-core box decoding and the Python-heavy tracking share one core while inference keeps the
+other busy: the stages overlap instead of adding up. Nothing is dropped in replay (the
+queues block): the same file and config always give the same events.
 """
 
 from __future__ import annotations
@@ -93,16 +95,16 @@ def run_replay(
     started = time.monotonic()
     bar = _progress(opts, source)
     last_t_s = 0.0
-    for item in _prefetch(source.packets_and_frames()):
+    decoded = _prefetch(source.packets_and_frames())
+    pace_from = started if opts.realtime else None
+    for item in _prefetch(_detected(decoded, detector, pace_from)):
         if isinstance(item, av.Packet):
             if evidence is not None:
                 evidence.add_packet(item)
             continue
-        assert isinstance(item, SampledFrame)
-        if opts.realtime:
-            _pace(started, item.source_time_s)
-        last_t_s = item.source_time_s
-        _analyse(item, detector, pipeline, origin, opts, evidence, emit, source)
+        frame, dets = item
+        last_t_s = frame.source_time_s
+        _analyse(frame, dets, pipeline, origin, opts, evidence, emit, source)
         if bar is not None:
             bar.update(1)
     if evidence is not None:
@@ -120,9 +122,22 @@ def run_replay(
     return result
 
 
+def _detected(
+    items: Iterator[Any], detector: DetectorLike, pace_from: float | None
+) -> Iterator[Any]:
+    """Packets pass through; each sampled frame becomes (frame, detections)."""
+    for item in items:
+        if isinstance(item, SampledFrame):
+            if pace_from is not None:
+                _pace(pace_from, item.source_time_s)
+            yield item, detector.detect(item.image_bgr)
+        else:
+            yield item
+
+
 def _analyse(
     item: SampledFrame,
-    detector: DetectorLike,
+    dets: Detections,
     pipeline: CameraPipeline,
     origin: datetime,
     opts: ReplayOptions,
@@ -130,7 +145,6 @@ def _analyse(
     emit: EventSink,
     source: FileSource,
 ) -> None:
-    dets = detector.detect(item.image_bgr)
     wall_t_s = origin.timestamp() + item.source_time_s
     res = pipeline.process(dets, source.info.resolution_wh, item.source_time_s, wall_t_s)
     if opts.on_frame is not None:
