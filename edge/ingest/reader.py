@@ -224,8 +224,12 @@ class StreamReader:
                 if packet.pts is not None and packet.time_base is not None:
                     t_s = float(packet.pts * packet.time_base)
                     end_s = max(end_s, t_s + float((packet.duration or 0) * packet.time_base))
+                    # Pace by decode time, as a camera sends packets: pacing by pts (which
+                    # jumps ahead on P-frames when there are B-frames) makes the decoder
+                    # release frames in bursts, and the sampler then misses grid slots.
+                    send_s = t_s if packet.dts is None else float(packet.dts * packet.time_base)
                     if self.opts.realtime_file:
-                        self._stop.wait(max(0.0, t0 + offset_s + t_s - time.monotonic()))
+                        self._stop.wait(max(0.0, t0 + offset_s + send_s - time.monotonic()))
                     packet.pts = packet.pts + int(offset_s / packet.time_base)
                     if packet.dts is not None:
                         packet.dts = packet.dts + int(offset_s / packet.time_base)
