@@ -164,12 +164,15 @@ def _resolve_paths(raw: dict[str, Any], base_dir: Path) -> None:
         parent: Any = raw
         for k in keys[:-1]:
             parent = parent.get(k) if isinstance(parent, dict) else None
-        if isinstance(parent, dict):
-            parent[keys[-1]] = _resolved(parent.get(keys[-1]), base_dir)
+        # Only keys the file has: an absent one must stay absent so that its default applies
+        # (or "required key is missing" is reported), never become None.
+        if isinstance(parent, dict) and keys[-1] in parent:
+            parent[keys[-1]] = _resolved(parent[keys[-1]], base_dir)
     for cam in raw.get("cameras") or []:
         if isinstance(cam, dict):
             for key in ("url", "substream_url"):
-                cam[key] = _resolved(cam.get(key), base_dir)
+                if key in cam:
+                    cam[key] = _resolved(cam[key], base_dir)
 
 
 def _resolved(value: Any, base_dir: Path) -> Any:

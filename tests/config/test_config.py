@@ -186,3 +186,14 @@ def test_schema_command_prints_json_schema() -> None:
     assert res.exit_code == 0
     schema = json.loads(res.output)
     assert "site_id" in schema["properties"] and "zones" in schema["properties"]
+
+
+def test_absent_path_keys_keep_defaults_and_missing_messages(tmp_path: Path) -> None:
+    doc = _with("storage", {"max_age_days": 3})
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(doc))
+    cfg = load_config(tmp_path / "site.yaml")
+    assert cfg.storage.max_age_days == 3 and cfg.storage.directory
+    no_model = _with("detector", {"threads": 2})
+    (tmp_path / "site.yaml").write_text(yaml.safe_dump(no_model))
+    with pytest.raises(ConfigError, match=r"detector\.model: required key is missing"):
+        load_config(tmp_path / "site.yaml")
