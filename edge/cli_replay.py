@@ -44,7 +44,11 @@ def replay(
     if camera not in {c.id for c in cfg.cameras}:
         known = ", ".join(c.id for c in cfg.cameras)
         _fail(f"--camera {camera!r}: not in {config} (cameras: {known})")
-    src = source or Path(cfg.camera(camera).url)
+    url = cfg.camera(camera).url
+    if source is None and "://" in url:
+        _fail(f"camera {camera!r} is a live stream ({url.split('://')[0]}://); "
+              "give a recording with --source FILE")
+    src = source or Path(url)
     if start_at is not None and start_at.tzinfo is None:
         from edge.timezone import site_timezone
 
@@ -95,8 +99,10 @@ def _run(
         rec = stack.enter_context(open_evidence(cfg, opts.camera_id)) if evidence else None
         try:
             return run_replay(cfg, opts, detector, sinks, rec)
-        except SourceError as e:
+        except (SourceError, ModelError) as e:
             _fail(str(e))
+        except OSError as e:  # e.g. the disk under --events-out filled up
+            _fail(f"replay stopped: {e}; events written so far are kept")
     raise AssertionError("unreachable")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,10 @@ class EventBuilder:
     box_id: str
     tz: ZoneInfo
     zone_labels: Mapping[str, str] = field(default_factory=dict)
-    _known: dict[str, _Known] = field(default_factory=dict)
+    # Newest violations only: a box that runs for months must not keep every one it saw.
+    # Evidence is announced within minutes of the end, long before an entry falls out.
+    max_known: int = 2000
+    _known: OrderedDict[str, _Known] = field(default_factory=OrderedDict)
 
     def violation(self, u: ViolationUpdate, offset_s: float) -> dict[str, Any]:
         extra = dict(u.extra)
@@ -66,6 +70,9 @@ class EventBuilder:
             **{k: v for k, v in extra.items() if k not in ViolationData.model_fields},
         )
         known = self._known.setdefault(u.violation_id, _Known(data))
+        self._known.move_to_end(u.violation_id)
+        while len(self._known) > self.max_known:
+            self._known.popitem(last=False)
         known.data = data
         known.seq += 1
         return violation_event(data, datetime.fromtimestamp(u.t_s, self.tz), known.seq)

@@ -72,6 +72,13 @@ class CameraPipeline:
         t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
         return self.events.evidence_ready(violation_id, evidence, t_s, self.offset_s)
 
+    def close_all(self, reason: str = "stream_end") -> FrameResult:
+        """End every open violation at the newest frame's time (end of a replay)."""
+        t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
+        self.state, updates = self.rules.close_all(self.state, t_s, reason)
+        events = [self.events.violation(u, self.offset_s) for u in updates]
+        return FrameResult([], list(updates), events)
+
     def reconfigure(self, cfg: SiteConfig) -> list[dict[str, Any]]:
         """Swap in edited zones; open violations of removed or changed zones end."""
         t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0

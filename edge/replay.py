@@ -13,16 +13,17 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import av
 
 from edge.config import SiteConfig
-from edge.pipeline import CameraPipeline
+from edge.pipeline import CameraPipeline, FrameResult
 from edge.timezone import site_timezone
 from edge.video.file_source import FileSource, SampledFrame
 from models.types import Detections
@@ -73,8 +74,10 @@ def replay_origin(opts: ReplayOptions, source: FileSource, cfg: SiteConfig) -> d
     creation_time tag, else 2000-01-01 00:00 site time (fixed, so replays are repeatable)."""
     if opts.start_at is not None:
         return opts.start_at
-    if source.info.creation_time is not None:
-        return source.info.creation_time
+    created = source.info.creation_time
+    if created is not None:
+        # MP4 creation_time is UTC by definition; a tag without an offset is read as UTC.
+        return created if created.tzinfo is not None else created.replace(tzinfo=UTC)
     return datetime(2000, 1, 1, tzinfo=site_timezone(cfg.timezone))
 
 
@@ -95,18 +98,27 @@ def run_replay(
     started = time.monotonic()
     bar = _progress(opts, source)
     last_t_s = 0.0
+    last_frame: SampledFrame | None = None
     decoded = _prefetch(source.packets_and_frames())
     pace_from = started if opts.realtime else None
-    for item in _prefetch(_detected(decoded, detector, pace_from)):
-        if isinstance(item, av.Packet):
-            if evidence is not None:
-                evidence.add_packet(item)
-            continue
-        frame, dets = item
-        last_t_s = frame.source_time_s
-        _analyse(frame, dets, pipeline, origin, opts, evidence, emit, source)
-        if bar is not None:
-            bar.update(1)
+    # closing(): a failure in this loop stops the decode and detection threads at once
+    # instead of leaving them blocked on full queues.
+    with closing(_prefetch(_detected(decoded, detector, pace_from))) as stages:
+        for item in stages:
+            if isinstance(item, av.Packet):
+                if evidence is not None:
+                    evidence.add_packet(item)
+                continue
+            frame, dets = item
+            last_t_s = frame.source_time_s
+            last_frame = frame
+            _analyse(frame, dets, pipeline, origin, opts, evidence, emit, source)
+            if bar is not None:
+                bar.update(1)
+    if last_frame is not None:
+        # A recording ends, the site does not: violations still open are ended with reason
+        # stream_end so that every record (and its clip) is complete.
+        _record(pipeline.close_all(), last_frame, pipeline, evidence, emit)
     if evidence is not None:
         for ready in evidence.finish():
             ev = pipeline.evidence_ready(ready.violation_id, ready.evidence)
@@ -149,16 +161,27 @@ def _analyse(
     res = pipeline.process(dets, source.info.resolution_wh, item.source_time_s, wall_t_s)
     if opts.on_frame is not None:
         opts.on_frame(item.source_time_s, len(dets), len(res.tracks))
-    for update, event in zip(res.updates, res.events, strict=True):
-        emit(event)
-        if evidence is not None:
-            wall = datetime.fromtimestamp(update.t_s, pipeline.tz)
-            evidence.on_update(update, item.image_bgr, event["data"]["source_time_s"], wall)
+    _record(res, item, pipeline, evidence, emit)
     if evidence is not None:
         for ready in evidence.poll(item.source_time_s):
             ev = pipeline.evidence_ready(ready.violation_id, ready.evidence)
             if ev is not None:
                 emit(ev)
+
+
+def _record(
+    res: FrameResult,
+    frame: SampledFrame,
+    pipeline: CameraPipeline,
+    evidence: EvidenceLike | None,
+    emit: EventSink,
+) -> None:
+    """Emit a frame's events; the evidence recorder sees each update with its frame."""
+    for update, event in zip(res.updates, res.events, strict=True):
+        emit(event)
+        if evidence is not None:
+            wall = datetime.fromtimestamp(update.t_s, pipeline.tz)
+            evidence.on_update(update, frame.image_bgr, event["data"]["source_time_s"], wall)
 
 
 def _emitter(result: ReplayResult, sinks: list[EventSink]) -> EventSink:
@@ -170,27 +193,35 @@ def _emitter(result: ReplayResult, sinks: list[EventSink]) -> EventSink:
     return emit
 
 
-def _prefetch(items: Iterator[Any], depth: int = 16) -> Iterator[Any]:
+def _prefetch(items: Iterator[Any], depth: int = 16) -> Generator[Any, None, None]:
     """Run `items` in a thread, `depth` items ahead (packets are small; frames dominate)."""
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
     failure: list[BaseException] = []
     stop = threading.Event()
 
+    def put(it: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(it, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce() -> None:
         try:
             for it in items:
-                while not stop.is_set():
-                    try:
-                        q.put(it, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(it):
                     return
         except BaseException as e:  # re-raised in the consumer thread
             failure.append(e)
         finally:
-            q.put(_END)
+            # Closing the input shuts an upstream stage (and its file) down too when the
+            # consumer stopped early.
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+            put(_END)
 
     worker = threading.Thread(target=produce, name="replay-decode", daemon=True)
     worker.start()
