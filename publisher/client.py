@@ -193,6 +193,7 @@ class Publisher:
 
     def stats(self) -> dict[str, Any]:
         use = self.outbox.usage()
+        link = self._link  # read once: the I/O thread may drop the link meanwhile
         with self._lock:
             lat = sorted(self._latencies_s)
             out: dict[str, Any] = {
@@ -205,7 +206,7 @@ class Publisher:
                 "outbox_max_bytes": self.outbox.max_bytes,
                 "merged": use.merged,
                 "dropped": use.dropped,
-                "inflight": len(self._link.inflight) if self._link else 0,
+                "inflight": len(link.inflight) if link else 0,
                 "last_error": self._last_error,
                 "alarms": list(self._alarms),
                 **self._n,

@@ -223,6 +223,10 @@ class EvidenceRecorder:
 
     def _queue_clip(self, clip: _Clip, why: str) -> None:
         with self._lock:
+            # poll() (analysis thread) and a reconnect (ingest thread) may both pick the
+            # same open clip; only the first one writes it.
+            if clip.queued:
+                return
             clip.queued = True
             packets = list(clip.window.packets)
             requested = (clip.window.requested_start_s, clip.window.target_end_s)

@@ -84,7 +84,9 @@ class Retention:
 
     def add_guard(self, guard: Guard) -> None:
         """`guard(violation_id)` True keeps that violation's evidence (pending, in progress)."""
-        self._guards.append(guard)
+        # Every camera's recorder offers the same publisher guard: ask it once per unit.
+        if guard not in self._guards:
+            self._guards.append(guard)
 
     def _kept(self, violation_id: str) -> bool:
         return any(g(violation_id) for g in self._guards)

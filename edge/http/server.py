@@ -24,6 +24,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from edge.config.site import HttpConfig
 from edge.http.files import serve_file
 
 log = logging.getLogger(__name__)
+_SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 EVIDENCE_PREFIX = "/evidence/"
 SIGNED_URL_TTL_S = 3600
@@ -181,6 +183,9 @@ class HttpServer:
         except ValueError:
             return json_response({"error": "limit must be an integer"}, 400)
         camera = req.query.get("camera", [None])[0]
+        if camera is not None and not _SAFE_PART.fullmatch(camera):
+            # the value becomes one level of a glob pattern: no separators, wildcards or ..
+            return json_response({"error": "camera must be a camera id"}, 400)
         items = self._list(limit, camera)
         for item in items:
             self._add_signed_urls(item.get("evidence") or {})
@@ -203,7 +208,7 @@ class HttpServer:
     def evidence_file(self, rel: str) -> Path | None:
         """The file under the evidence root that `rel` names, or None (traversal, tmp, dir)."""
         parts = rel.split("/")
-        if any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+        if "\x00" in rel or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
             return None
         path = (self.evidence_root / Path(*parts)).resolve()
         if not path.is_relative_to(self.evidence_root) or not path.is_file():

@@ -115,6 +115,15 @@ def test_no_escape_from_the_evidence_folder(server: HttpServer, evidence: Any) -
     (vdir / ".tmp-1-1-clip.mp4").write_bytes(b"partial")
     rel = (vdir / ".tmp-1-1-clip.mp4").relative_to(root / "evidence").as_posix()
     assert _get(server, f"/evidence/{rel}")[0] == 404, "half-written files are never served"
+    assert _get(server, "/evidence/plant-7/%00/clip.mp4")[0] == 404
+
+
+@pytest.mark.parametrize("camera", ["../..", "**", "/etc", "cam-1/../..", "[a-z]*"])
+def test_violation_list_camera_filter_is_one_id(server: HttpServer, camera: str) -> None:
+    from urllib.parse import quote
+
+    status, _, body = _get(server, f"/api/violations?camera={quote(camera, safe='')}")
+    assert status == 400, (camera, body)
 
 
 def test_recent_violations_list(server: HttpServer, evidence: Any) -> None:
