@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from edge.config.base import StrictModel
 
@@ -88,10 +88,3 @@ class CameraConfig(StrictModel):
     motion: MotionGateConfig = Field(default_factory=MotionGateConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     stream: StreamConfig = Field(default_factory=StreamConfig)
-
-    @field_validator("url", "substream_url")
-    @classmethod
-    def _no_inline_credentials_hint(cls, v: str | None) -> str | None:
-        # Credentials inside the URL are allowed (NVRs need them) but may be given as
-        # ${ENV_VAR} so that the file itself carries no secret.
-        return v

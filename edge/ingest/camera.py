@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,7 +63,6 @@ class CameraSource:
         # for the next decoded frame instead of being converted and then thrown away.
         self._consumer_ready = consumer_ready
         self._seq = 0
-        self._lock = threading.Lock()
         self.frames_in = 0
         self.frames_sampled = 0
         self._on_state = on_state
