@@ -79,11 +79,12 @@ class CameraPipeline:
         events = [self.events.violation(u, self.offset_s) for u in updates]
         return FrameResult([], list(updates), events)
 
-    def reconfigure(self, cfg: SiteConfig) -> list[dict[str, Any]]:
+    def reconfigure(self, cfg: SiteConfig) -> FrameResult:
         """Swap in edited zones; open violations of removed or changed zones end."""
         t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
         self.rules, self.state, updates = CameraRules.reconfigure(
             self.rules, self.state, zone_specs(cfg, self.camera_id), t_s
         )
         self.events.zone_labels = {z.id: z.label for z in cfg.zones_of(self.camera_id)}
-        return [self.events.violation(u, self.offset_s) for u in updates]
+        events = [self.events.violation(u, self.offset_s) for u in updates]
+        return FrameResult([], list(updates), events)

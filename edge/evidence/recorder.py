@@ -128,23 +128,31 @@ class EvidenceRecorder:
 
     # ---- violations --------------------------------------------------------------------
     def on_update(
-        self, update: ViolationUpdate, frame_bgr: np.ndarray, source_time_s: float,
+        self, update: ViolationUpdate, frame_bgr: np.ndarray | None, source_time_s: float,
         wall_time: datetime,
     ) -> None:
-        """Snapshot on start, remember the clearest frame, fix the clip's end on `ended`."""
+        """Snapshot on start, remember the clearest frame, fix the clip's end on `ended`.
+
+        `frame_bgr` is None for updates made without a picture (camera offline, zone edited
+        or removed): they can only end a clip, never open one.
+        """
         if not self.cfg.enabled:
             return
         offset_s = source_time_s - update.t_s
         snapshot_job = None
         # scored outside the lock, which the ingest thread needs for every packet
-        score = clarity(frame_bgr, update.objects) if update.phase != "started" else 0.0
+        score = 0.0
+        if frame_bgr is not None and update.phase != "started":
+            score = clarity(frame_bgr, update.objects)
         with self._lock:
             if update.violation_id in self._done:
                 return  # evidence already complete (a capped clip of a long violation)
             clip = self._clips.get(update.violation_id)
             if clip is None:
+                if frame_bgr is None:
+                    return
                 clip, snapshot_job = self._open(update, frame_bgr, offset_s, wall_time)
-            else:
+            elif frame_bgr is not None:
                 self._consider_best(clip, update, frame_bgr, wall_time, score)
             if update.phase == "ended" and update.ended_t_s is not None:
                 clip.state.ended_at = wall_time - timedelta(seconds=update.t_s - update.ended_t_s)
@@ -211,6 +219,10 @@ class EvidenceRecorder:
         """Wait until queued writes are done (threaded mode); return completed evidence."""
         self._runner.drain(timeout_s)
         return self._take_ready()
+
+    def set_zones(self, zones: Mapping[str, ZoneSpec]) -> None:
+        """Zones were edited: later snapshots draw the new polygons."""
+        self._fin.zones = zones
 
     def stop(self, timeout_s: float = 10.0) -> None:
         self._runner.stop(timeout_s)

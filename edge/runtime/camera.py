@@ -20,7 +20,7 @@ from edge.health import CameraHealth, HealthTransition, small_grey
 from edge.health.tamper import TamperSettings
 from edge.ingest import CameraSource, Frame, LatestFrameSlot, ReaderOptions
 from edge.ingest.camera import IngestSettings
-from edge.pipeline import CameraPipeline
+from edge.pipeline import CameraPipeline, FrameResult
 from edge.runtime.motion import MotionGate
 from edge.runtime.stats import AnalysisCounters, RateMeter
 from models.types import Detections
@@ -190,8 +190,7 @@ class CameraRunner:
                 src_t = now_wall_s - self.source.clock.start_wall_s
                 res = self.pipeline.process(Detections.empty(), (1, 1), src_t, now_wall_s,
                                             observable=False)
-                for event in res.events:
-                    self._emit(event)
+                self._emit_without_frame(res, src_t)
         if transition is not None:
             self._report(transition)
 
@@ -221,14 +220,25 @@ class CameraRunner:
     def reconfigure(self, cfg: SiteConfig) -> None:
         with self._lock:
             old_zones = [z.model_dump() for z in self.cfg.zones_of(self.camera_id)]
-            events = self.pipeline.reconfigure(cfg)
+            res = self.pipeline.reconfigure(cfg)
+            if self.evidence is not None:
+                self.evidence.set_zones({z.id: z.to_spec() for z in cfg.zones_of(self.camera_id)})
+            src_t = (self.pipeline.last_wall_t_s or 0.0) - self.pipeline.offset_s
             new_zones = [z.model_dump() for z in cfg.zones_of(self.camera_id)]
             if old_zones != new_zones and self.health.tamper is not None:
                 # Redrawn zones usually follow a re-aimed camera: learn the view again.
                 self.health.tamper.reset_reference()
             self.cfg = cfg
-        for ev in events:
-            self._emit(ev)
+        self._emit_without_frame(res, src_t)
+
+    def _emit_without_frame(self, res: FrameResult, source_time_s: float) -> None:
+        """Events of updates made without a picture; their clips still get an end."""
+        for update, event in zip(res.updates, res.events, strict=True):
+            self._emit(event)
+            if self.evidence is not None:
+                wall = datetime.fromtimestamp(update.t_s, self.pipeline.tz)
+                with self._evidence_lock:
+                    self.evidence.on_update(update, None, source_time_s, wall)
 
     # ------------------------------------------------------------------ evidence feed
     def _on_main_session(self, stream: Any) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from pathlib import Path
+from typing import Any
 
 import av
 import pytest
@@ -146,3 +147,22 @@ def test_updates_after_a_capped_clip_do_not_open_a_second_one(
     result = replay(people, rec, script, until_s=35.0)
     assert [r.violation_id for r in result.ready] == ["c"]
     assert rec.stats.snapshot()["snapshots_written"] == 1
+
+
+def test_an_end_without_a_picture_still_closes_the_clip(vtest: Path, tmp_path: Path) -> None:
+    """Camera offline or zone removed: the `ended` update comes without a frame."""
+    rec = recorder(tmp_path, pre_s=2.0, post_s=2.0)
+    real_on_update = rec.on_update
+
+    def on_update(u: Any, frame: Any, t: float, wall: Any) -> None:
+        real_on_update(u, None if u.phase == "ended" else frame, t, wall)
+
+    rec.on_update = on_update  # type: ignore[method-assign]
+    script = {10.0: [update("v9", "started", 10.0, 9.0)],
+              14.0: [update("v9", "ended", 14.0, 9.0, 12.0)],
+              15.0: [update("v10", "ended", 15.0, 15.0, 15.0)]}  # never started: ignored
+    result = replay(vtest, rec, script, until_s=40.0)
+    assert [r.violation_id for r in result.ready] == ["v9"]
+    clip = result.ready[0].evidence["clip"]
+    assert clip["requested_end_source_s"] == pytest.approx(14.0)
+    assert clip["closed_by"] != "end_of_stream"
