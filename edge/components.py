@@ -48,15 +48,20 @@ def open_publisher(cfg: SiteConfig) -> Iterator[Any]:
         pub.stop()
 
 
+def make_recorder(cfg: SiteConfig, camera_id: str, **options: Any) -> Any:
+    """An EvidenceRecorder for one camera's zones; `options` go to its constructor."""
+    from edge.evidence import EvidenceRecorder
+
+    zones = {z.id: z.to_spec() for z in cfg.zones_of(camera_id)}
+    return EvidenceRecorder(cfg.storage, cfg.site_id, camera_id, zones, **options)
+
+
 @contextmanager
 def open_evidence(cfg: SiteConfig, camera_id: str, is_pending: Any = None) -> Iterator[Any]:
     if not cfg.storage.evidence.enabled:
         yield None
         return
-    from edge.evidence import EvidenceRecorder
-
-    zones = {z.id: z.to_spec() for z in cfg.zones_of(camera_id)}
-    rec = EvidenceRecorder(cfg.storage, cfg.site_id, camera_id, zones, is_pending=is_pending)
+    rec = make_recorder(cfg, camera_id, is_pending=is_pending)
     try:
         yield rec
     finally:

@@ -67,14 +67,11 @@ class Supervisor:
     def _make_runner(self, camera_id: str, phase_frac: float) -> CameraRunner:
         evidence = None
         if self._evidence_on:
-            from edge.evidence import EvidenceRecorder
+            from edge.components import make_recorder
 
-            zones = {z.id: z.to_spec() for z in self.cfg.zones_of(camera_id)}
-            is_pending = self.publisher.is_pending if self.publisher is not None else None
-            evidence = EvidenceRecorder(self.cfg.storage, self.cfg.site_id, camera_id, zones,
-                                        is_pending=is_pending, threaded=True,
-                                        retention=self.retention,
-                                        on_status=self._storage_status)
+            evidence = make_recorder(self.cfg, camera_id, is_pending=self._is_pending(),
+                                     threaded=True, retention=self.retention,
+                                     on_status=self._storage_status)
         return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
                             phase_frac)
 
@@ -83,8 +80,11 @@ class Supervisor:
 
         # One per box: every camera shares the disk. Evidence of violations the broker has
         # not acknowledged yet is never deleted.
-        is_pending = self.publisher.is_pending if self.publisher is not None else None
-        return Retention(self.cfg.storage, is_pending=is_pending, on_status=self._storage_status)
+        return Retention(self.cfg.storage, is_pending=self._is_pending(),
+                         on_status=self._storage_status)
+
+    def _is_pending(self) -> Callable[[str], bool] | None:
+        return self.publisher.is_pending if self.publisher is not None else None
 
     def _storage_status(self, state: str, detail: dict[str, Any]) -> None:
         """A full disk degrades evidence only: detection and delivery go on; say so once."""
