@@ -197,3 +197,13 @@ def test_absent_path_keys_keep_defaults_and_missing_messages(tmp_path: Path) -> 
     (tmp_path / "site.yaml").write_text(yaml.safe_dump(no_model))
     with pytest.raises(ConfigError, match=r"detector\.model: required key is missing"):
         load_config(tmp_path / "site.yaml")
+
+
+def test_readme_config_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = re.findall(r"```yaml\n(.*?)```", readme, re.S)[0]
+    monkeypatch.setenv("CAM_PASS", "secret")
+    cfg = parse_config(example, source="README.md")
+    assert cfg.zones[0].kind == "danger_zone"
