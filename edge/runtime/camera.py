@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import av
+import numpy as np
 
 from edge.config import CameraConfig, SiteConfig
 from edge.health import CameraHealth, HealthTransition, small_grey
@@ -157,13 +158,7 @@ class CameraRunner:
             observable = self.health.observable
             res = self.pipeline.process(dets, (w, h), frame.source_time_s, frame.wall_time_s,
                                         observable=observable)
-            for update, event in zip(res.updates, res.events, strict=True):
-                self._emit(event)
-                if self.evidence is not None:
-                    wall = datetime.fromtimestamp(update.t_s, self.pipeline.tz)
-                    src_t = event["data"]["source_time_s"]
-                    with self._evidence_lock:
-                        self.evidence.on_update(update, frame.image_bgr, src_t, wall)
+            self._emit_updates(res, frame.image_bgr)
             self._poll_evidence(frame.source_time_s)
         self.counters.add_analysed(frame.wall_time_s, time.monotonic() - frame.received_mono_s)
 
@@ -190,7 +185,7 @@ class CameraRunner:
                 src_t = now_wall_s - self.source.clock.start_wall_s
                 res = self.pipeline.process(Detections.empty(), (1, 1), src_t, now_wall_s,
                                             observable=False)
-                self._emit_without_frame(res, src_t)
+                self._emit_updates(res, None)
         if transition is not None:
             self._report(transition)
 
@@ -223,22 +218,23 @@ class CameraRunner:
             res = self.pipeline.reconfigure(cfg)
             if self.evidence is not None:
                 self.evidence.set_zones({z.id: z.to_spec() for z in cfg.zones_of(self.camera_id)})
-            src_t = (self.pipeline.last_wall_t_s or 0.0) - self.pipeline.offset_s
             new_zones = [z.model_dump() for z in cfg.zones_of(self.camera_id)]
             if old_zones != new_zones and self.health.tamper is not None:
                 # Redrawn zones usually follow a re-aimed camera: learn the view again.
                 self.health.tamper.reset_reference()
             self.cfg = cfg
-        self._emit_without_frame(res, src_t)
+        self._emit_updates(res, None)
 
-    def _emit_without_frame(self, res: FrameResult, source_time_s: float) -> None:
-        """Events of updates made without a picture; their clips still get an end."""
+    def _emit_updates(self, res: FrameResult, frame_bgr: np.ndarray | None) -> None:
+        """Emit each update's event and show it to the evidence recorder; updates made
+        without a picture (camera offline, zone edited) can still end their clips."""
         for update, event in zip(res.updates, res.events, strict=True):
             self._emit(event)
             if self.evidence is not None:
                 wall = datetime.fromtimestamp(update.t_s, self.pipeline.tz)
+                src_t = event["data"]["source_time_s"]
                 with self._evidence_lock:
-                    self.evidence.on_update(update, None, source_time_s, wall)
+                    self.evidence.on_update(update, frame_bgr, src_t, wall)
 
     # ------------------------------------------------------------------ evidence feed
     def _on_main_session(self, stream: Any) -> None:
