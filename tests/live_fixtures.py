@@ -6,9 +6,11 @@ ffmpeg from ../shared/assets and cached (tests/rtsp_server.py: media_cache_dir()
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,3 +94,54 @@ def refused_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"rtsp://127.0.0.1:{port}/nothing"
+
+
+class StallingProxy:
+    """TCP proxy in front of the RTSP server that can go silent without closing: what a
+    camera behind a dead switch port or a hung encoder looks like to the reader."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.stalled = threading.Event()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self.port = self._sock.getsockname()[1]
+        self._closed = threading.Event()
+        self._conns: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._sock.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            self._conns += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket, downstream: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if downstream and self.stalled.is_set():
+                    continue  # swallowed: the connection stays open and says nothing
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self._closed.set()
+        for s in [self._sock, *self._conns]:
+            with contextlib.suppress(OSError):
+                s.close()
+
+
+@pytest.fixture()
+def stalling_proxy(rtsp: RtspServer) -> Iterator[StallingProxy]:
+    proxy = StallingProxy(rtsp.port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()

@@ -163,9 +163,11 @@ class StreamReader:
             "analyzeduration": "1000000",
             "probesize": "500000",
         }
-        return av.open(
-            self.url, options=options, timeout=(self.opts.open_timeout_s, self.opts.read_timeout_s)
-        )
+        # Reads are bounded by FFmpeg's own socket timeout above (C, no GIL). PyAV's read
+        # timeout is not used: it installs an interrupt callback that takes the GIL and calls
+        # Python on every FFmpeg I/O check, many times per packet, which cost ~0.2 ms of CPU
+        # per packet and serialised every camera's ingest thread on the GIL.
+        return av.open(self.url, options=options, timeout=(self.opts.open_timeout_s, None))
 
     def _pump(self, container: Any, stream: Any) -> None:
         session_start = time.monotonic()

@@ -4,4 +4,5 @@ from tests.live_fixtures import (  # noqa: F401
     refused_url,
     rtsp,
     silent_url,
+    stalling_proxy,
 )

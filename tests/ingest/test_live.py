@@ -10,6 +10,7 @@ import av
 
 from edge.ingest import CameraSource, Frame, ReaderOptions, ReaderState, StreamReader
 from edge.ingest.camera import IngestSettings
+from tests.live_fixtures import StallingProxy
 from tests.rtsp_server import RtspServer, wait_until
 
 FAST = ReaderOptions(open_timeout_s=1.5, read_timeout_s=1.5, watchdog_s=3.0,
@@ -90,6 +91,33 @@ def test_silent_server_times_out(silent_url: str) -> None:
         r.stop()
         assert r.join(FAST.open_timeout_s + 2)
     assert r.counters.frames == 0 and r.last_error
+
+
+def test_connection_that_goes_silent_mid_stream_times_out_and_reconnects(
+    stalling_proxy: StallingProxy,
+) -> None:
+    """No packet at all (so no watchdog tick): only the socket read timeout can end the
+    session. It is FFmpeg's, in C: PyAV's own read timeout is not used (it takes the GIL on
+    every I/O check)."""
+    url = f"rtsp://127.0.0.1:{stalling_proxy.port}/vtest"
+    r = StreamReader("x", url, FAST, on_frame=lambda f, t: None)
+    r.start()
+    try:
+        assert wait_until(lambda: r.counters.frames >= 10, 15)
+        stalling_proxy.stalled.set()
+        t0 = time.monotonic()
+        assert wait_until(lambda: r.counters.failures >= 1, 10)
+        took_s = time.monotonic() - t0
+        assert r.counters.watchdog_trips == 0
+        stalling_proxy.stalled.clear()
+        frames_before = r.counters.frames
+        assert wait_until(lambda: r.counters.frames > frames_before + 10, 15)
+        assert r.counters.sessions >= 2
+    finally:
+        r.stop()
+        assert r.join(FAST.read_timeout_s + 3)
+    # The read timeout (1.5 s), not a long hang.
+    assert took_s < FAST.read_timeout_s + 3.0, r.last_error
 
 
 def test_corrupt_packets_are_survived(rtsp: RtspServer) -> None:
