@@ -65,7 +65,8 @@ class StreamConfig(StrictModel):
     reconnect_max_s: float = Field(default=30.0, gt=0, le=3600)
     max_width_px: int = Field(
         default=960, ge=160, le=8192,
-        description="analysed frames (and snapshots) are downscaled to this width",
+        description="snapshots are at most this wide; analysed frames are converted straight"
+        " to the detector's input size (never wider than this)",
     )
     decode_threads: int = Field(default=1, ge=0, le=16, description="0: FFmpeg decides")
 

@@ -32,9 +32,12 @@ SessionSink = Callable[[Any], None]
 @dataclass(frozen=True)
 class IngestSettings:
     analysis_fps: float = 5.0
-    # Frames are converted for analysis at most this wide (detectors run at ~416-640 px; the
-    # full-resolution picture is kept as compressed packets for evidence).
+    # Sampled frames are converted once, straight to the size the detector letterboxes them
+    # to (`fit_wh`, its input): converting to anything larger costs more and the detector
+    # throws the extra pixels away. Snapshots are converted on demand, at most
+    # `max_width_px` wide; the full-resolution picture is in the clip's packets.
     max_width_px: int = 960
+    fit_wh: tuple[int, int] | None = None
     reader: ReaderOptions = field(default_factory=ReaderOptions)
 
 
@@ -130,12 +133,11 @@ class CameraSource:
             return
         # Only sampled frames pay for the colour conversion (and downscale).
         w, h = frame.width, frame.height
-        max_w = self.settings.max_width_px
-        if w > max_w:
-            out_w, out_h = max_w, round(h * max_w / w / 2) * 2
-            # Bilinear without the default bicubic's cost: the detector downscales further.
-            small = frame.reformat(out_w, out_h, "bgr24", interpolation="FAST_BILINEAR")
-            raw = small.to_ndarray()
+        out_w, out_h = analysis_size_wh((w, h), self.settings.fit_wh, self.settings.max_width_px)
+        if (out_w, out_h) != (w, h):
+            # Area averaging: one resampling from the stream straight to the detector's
+            # size, without aliasing; it costs ~0.9 ms for 1080p, converting to 960 px ~1.8.
+            raw = frame.reformat(out_w, out_h, "bgr24", interpolation="AREA").to_ndarray()
         else:
             raw = frame.to_ndarray(format="bgr24")
         image = np.asarray(raw, dtype=np.uint8)
@@ -150,5 +152,21 @@ class CameraSource:
                 wall_time_s=wall_time_s,
                 received_mono_s=time.monotonic(),
                 resolution_wh=(w, h),
+                decoded=frame,
+                evidence_max_width_px=self.settings.max_width_px,
             )
         )
+
+
+def analysis_size_wh(
+    resolution_wh: tuple[int, int], fit_wh: tuple[int, int] | None, max_width_px: int
+) -> tuple[int, int]:
+    """The largest size (even, never upscaled) that fits both the detector's input and
+    `max_width_px`, keeping the aspect ratio."""
+    w, h = resolution_wh
+    scale = min(1.0, max_width_px / w)
+    if fit_wh is not None:
+        scale = min(scale, fit_wh[0] / w, fit_wh[1] / h)
+    if scale >= 1.0:
+        return w, h
+    return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,9 @@ import numpy.typing as npt
 class Frame:
     """One decoded, sampled picture of one camera.
 
+    `image_bgr` is the picture at the detector's size (what analysis needs); `decoded` keeps
+    the decoder's frame so that evidence can have a larger picture without every frame
+    paying for one (see evidence_bgr).
     `source_time_s`: seconds since this camera's ingest started, from stream timestamps
     (continuous across reconnects). `wall_time_s`: the same instant as a UNIX time (stream
     time mapped to the wall clock). `seq`: increasing per camera.
@@ -26,6 +30,23 @@ class Frame:
     wall_time_s: float
     received_mono_s: float  # time.monotonic() when decoded, for latency and age
     resolution_wh: tuple[int, int]  # of the stream, before any downscale for analysis
+    decoded: Any = None  # av.VideoFrame; None for frames made from arrays (tests)
+    evidence_max_width_px: int = 960
+
+    def evidence_bgr(self) -> npt.NDArray[np.uint8]:
+        """The picture for snapshots: the decoded frame at most `evidence_max_width_px` wide
+        (converted now, only for the few frames that carry a violation update)."""
+        if self.decoded is None:
+            return self.image_bgr
+        w, h = self.resolution_wh
+        if w <= self.image_bgr.shape[1]:
+            return self.image_bgr
+        if w <= self.evidence_max_width_px:
+            return np.asarray(self.decoded.to_ndarray(format="bgr24"), dtype=np.uint8)
+        out_w = self.evidence_max_width_px
+        out_h = round(h * out_w / w / 2) * 2
+        small = self.decoded.reformat(out_w, out_h, "bgr24", interpolation="AREA")
+        return np.asarray(small.to_ndarray(), dtype=np.uint8)
 
 
 class LatestFrameSlot:

@@ -52,10 +52,12 @@ class Supervisor:
         self.storage_state = "ok"
         self.retention = self._make_retention() if self._evidence_on else None
         self._retention_thread: threading.Thread | None = None
+        dets, max_batch = (list(detectors), 1) if detectors else open_detectors(cfg)
+        info = getattr(dets[0], "info", None) if dets else None
+        self._fit_wh: tuple[int, int] | None = info.input_wh if info is not None else None
         enabled = [c.id for c in cfg.cameras if c.enabled]
         self.runners = [self._make_runner(cid, i / max(1, len(enabled)))
                         for i, cid in enumerate(enabled)]
-        dets, max_batch = (list(detectors), 1) if detectors else open_detectors(cfg)
         self.scheduler = InferenceScheduler(dets, max_batch)
         for r in self.runners:
             self.scheduler.add(r)
@@ -73,7 +75,7 @@ class Supervisor:
                                      threaded=True, retention=self.retention,
                                      on_status=self._storage_status)
         return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
-                            phase_frac)
+                            phase_frac, fit_wh=self._fit_wh)
 
     def _make_retention(self) -> Any:
         from edge.evidence.retention import Retention

@@ -117,3 +117,43 @@ def test_sampler_phase_staggers_cameras() -> None:
     tb = [t for t in times if b.due(t)][1:]
     assert ta[:3] == pytest.approx([0.2, 0.4, 0.6])
     assert tb[:3] == pytest.approx([0.1, 0.3, 0.5])
+
+
+@pytest.mark.parametrize(
+    ("resolution_wh", "fit_wh", "max_width_px", "expected_wh"),
+    [
+        ((1920, 1080), (416, 416), 960, (416, 234)),  # detector's letterbox size
+        ((1080, 1920), (416, 416), 960, (234, 416)),  # portrait: height binds
+        ((640, 360), (640, 640), 960, (640, 360)),  # never upscaled
+        ((320, 240), (416, 416), 960, (320, 240)),
+        ((1920, 1080), (1280, 1280), 960, (960, 540)),  # max_width_px caps a big input
+        ((1920, 1080), None, 960, (960, 540)),  # no detector info: the cap alone
+        ((2560, 1440), (640, 384), 4096, (640, 360)),  # rectangular input
+    ],
+)
+def test_analysis_size_fits_the_detector_input(
+    resolution_wh: tuple[int, int], fit_wh: tuple[int, int] | None, max_width_px: int,
+    expected_wh: tuple[int, int],
+) -> None:
+    from edge.ingest.camera import analysis_size_wh
+
+    assert analysis_size_wh(resolution_wh, fit_wh, max_width_px) == expected_wh
+
+
+def test_evidence_picture_comes_from_the_decoded_frame_not_the_analysis_copy() -> None:
+    import av
+
+    rng = np.random.default_rng(1)
+    full = rng.integers(0, 255, (1080, 1920, 3), dtype=np.uint8)
+    decoded = av.VideoFrame.from_ndarray(full, format="bgr24").reformat(format="yuv420p")
+    small = np.zeros((234, 416, 3), np.uint8)
+
+    def frame(max_w: int) -> Frame:
+        return Frame("c", 1, small, 0.0, 0.0, 0.0, (1920, 1080), decoded=decoded,
+                     evidence_max_width_px=max_w)
+
+    assert frame(960).evidence_bgr().shape == (540, 960, 3)
+    assert frame(1920).evidence_bgr().shape == (1080, 1920, 3)
+    # Frames built from arrays (no decoder frame) fall back to the analysis picture.
+    bare = Frame("c", 1, small, 0.0, 0.0, 0.0, (1920, 1080))
+    assert bare.evidence_bgr() is small
