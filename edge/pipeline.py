@@ -52,18 +52,24 @@ class CameraPipeline:
         )
         self.offset_s = 0.0  # wall_t_s - source_time_s of the newest frame
         self.last_wall_t_s: float | None = None
+        self._tracks: list[Track] = []
 
     def process(
         self,
-        detections: Detections,
+        detections: Detections | None,
         resolution_wh: tuple[int, int],
         source_time_s: float,
         wall_t_s: float,
         observable: bool = True,
     ) -> FrameResult:
+        """`detections` None: the frame was not detected (motion gating saw nothing move),
+        so the people are where they were: the rules see the last tracks at the new time,
+        and the tracker is not stepped (its coasting counters only count detected frames)."""
         self.offset_s = wall_t_s - source_time_s
         self.last_wall_t_s = wall_t_s
-        tracks = self.tracker.update(detections, resolution_wh)
+        if detections is not None:
+            self._tracks = self.tracker.update(detections, resolution_wh)
+        tracks = self._tracks
         self.state, updates = self.rules.step(self.state, tracks, wall_t_s, observable=observable)
         events = [self.events.violation(u, self.offset_s) for u in updates]
         return FrameResult(tracks, list(updates), events)

@@ -33,11 +33,12 @@ EventSink = Callable[[dict[str, Any]], None]
 StatusSink = Callable[[str, str, dict[str, Any]], None]
 
 
-def ingest_settings(cam: CameraConfig) -> IngestSettings:
+def ingest_settings(cam: CameraConfig, fit_wh: tuple[int, int] | None = None) -> IngestSettings:
     s = cam.stream
     return IngestSettings(
         analysis_fps=cam.analysis_fps,
         max_width_px=s.max_width_px,
+        fit_wh=fit_wh,
         reader=ReaderOptions(
             open_timeout_s=s.open_timeout_s,
             read_timeout_s=s.read_timeout_s,
@@ -82,7 +83,9 @@ class CameraRunner:
         set_status: StatusSink,
         evidence: Any = None,
         phase_frac: float = 0.0,
+        fit_wh: tuple[int, int] | None = None,
     ) -> None:
+        """`fit_wh`: the detector's input size; sampled frames are converted to fit it."""
         cam = cfg.camera(camera_id)
         self.cfg = cfg
         self.camera_id = camera_id
@@ -91,7 +94,7 @@ class CameraRunner:
         self.evidence = evidence
         self.slot = LatestFrameSlot()
         self.source = CameraSource(
-            camera_id, cam.url, cam.substream_url, ingest_settings(cam),
+            camera_id, cam.url, cam.substream_url, ingest_settings(cam, fit_wh),
             on_main_packet=self._on_main_packet if evidence is not None else None,
             on_main_session=self._on_main_session if evidence is not None else None,
             slot=self.slot,
@@ -111,7 +114,6 @@ class CameraRunner:
         # The recorder's packet ring is appended by the ingest thread and read when a clip
         # opens on the analysis thread: one lock around every call into it.
         self._evidence_lock = threading.Lock()
-        self._last_dets = Detections.empty()
         self._started_wall_s = time.time()
         self._main_stream: Any = None
         self._main_offset_pending = False
@@ -147,18 +149,18 @@ class CameraRunner:
         return Prepared(frame, grey, needs)
 
     def finish(self, prep: Prepared, detections: Detections | None) -> None:
+        """`detections` None: the motion gate skipped detection (nothing moved)."""
         frame = prep.frame
-        if detections is not None:
-            if prep.grey is not None:
-                self.motion.detected(prep.grey, frame.source_time_s)
-            self._last_dets = detections
-        dets = self._last_dets
+        if detections is not None and prep.grey is not None:
+            self.motion.detected(prep.grey, frame.source_time_s)
         h, w = frame.image_bgr.shape[:2]
         with self._lock:
             observable = self.health.observable
-            res = self.pipeline.process(dets, (w, h), frame.source_time_s, frame.wall_time_s,
-                                        observable=observable)
-            self._emit_updates(res, frame.image_bgr)
+            res = self.pipeline.process(detections, (w, h), frame.source_time_s,
+                                        frame.wall_time_s, observable=observable)
+            picture = frame.evidence_bgr() if res.updates and self.evidence is not None \
+                else None
+            self._emit_updates(res, picture)
             self._poll_evidence(frame.source_time_s)
         self.counters.add_analysed(frame.wall_time_s, time.monotonic() - frame.received_mono_s)
 
