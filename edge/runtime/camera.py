@@ -110,10 +110,10 @@ class CameraRunner:
         self.counters = AnalysisCounters()
         self.rates = {"in": RateMeter(), "analysed": RateMeter(), "inferred": RateMeter()}
         self.fps = {"in": 0.0, "analysed": 0.0, "inferred": 0.0}
-        self._lock = threading.Lock()  # pipeline and health: analysis vs tick vs reload
-        # The recorder's packet ring is appended by the ingest thread and read when a clip
-        # opens on the analysis thread: one lock around every call into it.
-        self._evidence_lock = threading.Lock()
+        # Pipeline and health: analysis vs tick vs reload. The evidence recorder locks its
+        # own state (packets come from the ingest thread); it needs no lock here, and one
+        # would make the ingest thread wait while analysis scores a snapshot's clarity.
+        self._lock = threading.Lock()
         self._started_wall_s = time.time()
         self._main_stream: Any = None
         self._main_offset_pending = False
@@ -167,8 +167,7 @@ class CameraRunner:
     def _poll_evidence(self, source_time_s: float) -> None:
         if self.evidence is None:
             return
-        with self._evidence_lock:
-            completed = self.evidence.poll(source_time_s)
+        completed = self.evidence.poll(source_time_s)
         for ready in completed:
             ev = self.pipeline.evidence_ready(ready.violation_id, ready.evidence)
             if ev is not None:
@@ -235,8 +234,7 @@ class CameraRunner:
             if self.evidence is not None:
                 wall = datetime.fromtimestamp(update.t_s, self.pipeline.tz)
                 src_t = event["data"]["source_time_s"]
-                with self._evidence_lock:
-                    self.evidence.on_update(update, frame_bgr, src_t, wall)
+                self.evidence.on_update(update, frame_bgr, src_t, wall)
 
     # ------------------------------------------------------------------ evidence feed
     def _on_main_session(self, stream: Any) -> None:
@@ -253,11 +251,9 @@ class CameraRunner:
             # Put the main stream's packets on this camera's source clock (the analysed
             # frames' clock), from the arrival time of the session's first packet.
             now_src_s = time.time() - self.source.clock.start_wall_s
-            with self._evidence_lock:
-                ev.set_stream(self._main_stream, now_src_s - float(packet.pts * packet.time_base))
+            ev.set_stream(self._main_stream, now_src_s - float(packet.pts * packet.time_base))
             self._main_offset_pending = False
-        with self._evidence_lock:
-            ev.add_packet(packet)
+        ev.add_packet(packet)
 
     # ------------------------------------------------------------------ stats
     def _update_rates(self) -> None:
