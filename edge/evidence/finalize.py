@@ -6,6 +6,7 @@ points at a file that has been written completely and renamed into place.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -172,7 +173,7 @@ class Finalizer:
         _drop_missing(evidence)
         self._write_meta(state, evidence)
         if self.retention is not None:
-            self.retention.sweep()
+            self.retention.after_write(_dir_bytes(state.directory))
         return EvidenceReady(state.violation_id, self.camera_id, state.zone_id, evidence)
 
     def _write_clip(
@@ -242,3 +243,12 @@ def _drop_missing(evidence: dict[str, Any]) -> None:
         if isinstance(ref, dict) and not Path(ref["path"]).is_file():
             log.error("evidence %s vanished before it was announced: %s", key, ref["path"])
             evidence[key] = None
+
+
+def _dir_bytes(directory: Path) -> int:
+    total = 0
+    with contextlib.suppress(OSError):
+        for f in directory.iterdir():
+            with contextlib.suppress(OSError):
+                total += f.stat().st_size
+    return total

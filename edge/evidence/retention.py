@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 
 Guard = Callable[[str], bool]
 _STALE_TMP_S = 3600.0
+# While evidence that must be kept holds the store over budget, new writes re-check at most
+# this often (each check stats every stored violation).
+_OVER_BUDGET_RECHECK_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,11 @@ class Retention:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.deleted_total = 0
+        # Total size found by the last sweep plus what was written since (None: not known).
+        self._known_total: int | None = None
+        self._known_over = False
+        self._swept_at = -float("inf")
+        self.sweeps = 0
 
     def add_guard(self, guard: Guard) -> None:
         """`guard(violation_id)` True keeps that violation's evidence (pending, in progress)."""
@@ -95,10 +103,27 @@ class Retention:
         with self._lock:
             return self._sweep()
 
+    def after_write(self, added_bytes: int) -> SweepResult | None:
+        """A violation's evidence was written: sweep only when the size budget or the free
+        space may now be broken (None: no sweep needed).
+
+        A sweep stats every stored violation; on a box keeping months of evidence that is
+        too much work per clip. The total from the last sweep plus what was written since
+        says whether the budget may be exceeded; age is left to the periodic sweep."""
+        with self._lock:
+            if self._known_total is not None:
+                self._known_total += added_bytes
+                fits = self._known_total <= self.storage.max_bytes and not self._low_on_disk()
+                if fits or (self._known_over and
+                            self._clock() - self._swept_at < _OVER_BUDGET_RECHECK_S):
+                    return None
+            return self._sweep()
+
     def _sweep(self) -> SweepResult:
         if not self.root.is_dir():
             return SweepResult(0, 0, 0, 0, False)
         now = self._clock()
+        self.sweeps += 1
         self._remove_stale_tmp(now)
         units = scan_units(self.root)
         total = sum(u.size for u in units)
@@ -116,6 +141,7 @@ class Retention:
                 freed += u.size
                 total -= u.size
         over = total > self.storage.max_bytes or self._low_on_disk()
+        self._known_total, self._known_over, self._swept_at = total, over, now
         self._report(over, total, kept)
         self.deleted_total += deleted
         if deleted:

@@ -76,6 +76,39 @@ def test_age_limit_and_stale_temp_files(tmp_path: Path) -> None:
     assert fresh.exists() and not stale_tmp.exists()
 
 
+def test_writes_sweep_only_when_the_budget_may_be_broken(tmp_path: Path) -> None:
+    """A sweep stats every stored violation: not after every clip of a months-full store."""
+    now = time.time()
+    for i, v in enumerate("ab"):
+        _unit(tmp_path, v, 1000, now - 100 + i)
+    clock = [now]
+    ret = Retention(_cfg(tmp_path, max_bytes=3500), clock=lambda: clock[0])
+    assert ret.after_write(0) is not None  # nothing known yet: one sweep
+    assert ret.sweeps == 1
+    _unit(tmp_path, "c", 1000, now)
+    assert ret.after_write(1000) is None  # 3000 of 3500: no scan
+    assert ret.sweeps == 1
+    _unit(tmp_path, "d", 1000, now)
+    result = ret.after_write(1000)  # 4000: over, so a sweep deletes the oldest
+    assert result is not None and result.deleted == 1 and ret.sweeps == 2
+    assert not (tmp_path / "evidence" / "plant-7" / "cam-1" / "2026-03-14" / "a").exists()
+
+
+def test_over_budget_because_of_pending_rechecks_at_most_every_30_s(tmp_path: Path) -> None:
+    now = time.time()
+    _unit(tmp_path, "a", 3000, now - 10)
+    pending = {"a"}
+    clock = [now]
+    ret = Retention(_cfg(tmp_path, max_bytes=1500), is_pending=lambda v: v in pending,
+                    clock=lambda: clock[0])
+    assert ret.after_write(0) is not None and ret.sweeps == 1
+    assert ret.after_write(500) is None  # still over, kept evidence: not again so soon
+    clock[0] += 31
+    pending.clear()
+    result = ret.after_write(500)
+    assert result is not None and result.deleted == 1 and ret.sweeps == 2
+
+
 @pytest.mark.assets
 def test_tiny_budget_with_real_evidence(vtest: Path, tmp_path: Path) -> None:
     delivered: set[str] = {"v1", "v2"}
