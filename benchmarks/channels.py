@@ -71,10 +71,12 @@ def streams(assets: Path) -> dict[str, Path]:
     }
 
 
-VARIANTS = 6
+# Cameras of one site see different scenes; a few variants of one clip shared by many
+# cameras would put groups of them in lockstep (the same motion at the same instant).
+VARIANTS = 12
 
 
-def offset_copies(path: Path, count: int = VARIANTS, step_s: float = 2.0) -> list[Path]:
+def offset_copies(path: Path, count: int = VARIANTS, step_s: float = 1.5) -> list[Path]:
     """The same stream starting at different points (stream copy, cut at key frames).
 
     Cameras of a real site do not see the same picture at the same instant; identical
@@ -83,7 +85,7 @@ def offset_copies(path: Path, count: int = VARIANTS, step_s: float = 2.0) -> lis
     """
     out = [path]
     for k in range(1, count):
-        dst = path.with_name(f"{path.stem}-off{k}.mp4")
+        dst = path.with_name(f"{path.stem}-at{k * step_s:g}s.mp4")
         if not dst.exists():
             tmp = dst.with_suffix(".tmp.mp4")
             subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(k * step_s), "-i",
