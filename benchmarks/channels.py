@@ -1,23 +1,34 @@
 """How many cameras this box sustains at 5 analysed fps, next to the ceiling measured in the
-same run. Prints one JSON object.
+same run. Prints one JSON object (progress on stderr).
 
-    python benchmarks/channels.py [--kinds main1080,sub360,gated] [--window-s 15]
+    python benchmarks/channels.py [--kinds main1080,sub360,gated,visitors] [--window-s 15]
 
 Streams are real RTSP (tests/rtsp_server.py: GStreamer on loopback, one mount per camera),
-made with ffmpeg from the vtest clip: 1080p25 H.264 (vtest at 2.5x speed, so every frame is
-a new picture) and a 640x360 copy; the "gated" kind uses the empty-room stretch of the
-one-by-one clip (a still scene) with motion gating on, and "visitors" the whole one-by-one
-clip (people come and go) with gating on. Camera i gets the stream started at a different
-point (offset_copies), as cameras of one site do not all see motion at the same instant.
+made with ffmpeg like camera streams (H.264, no B-frames, key frame every second):
+- main1080: 1080p25 from the vtest clip at 2.5x speed (every frame a new picture), decoded;
+- sub360: a 640x360 copy decoded, plus a 1080p main stream received (packets only);
+- gated: 640x360 of 96-117 s of the one-by-one clip (a person standing at a post, shifting
+  slightly; nobody walks), motion gating on (refresh_s 2), plus the 1080p main stream;
+- visitors: the whole one-by-one clip (people come and go), gating on, plus the main stream.
+Every camera carries a danger zone and a duty post. Camera i gets the clip started at a
+different point (12 offsets), as cameras of one site do not see motion at the same instant.
 
-Ceiling: cores / (decode CPU-seconds per second of one stream + 5 x detector CPU-seconds per
-frame), both measured here (decode single-threaded as fast as possible; the detector with one
-single-thread session per core running side by side).
+Ceilings, measured in the same run:
+- ceiling_all_moving = cores / (decode + 5 x inference): decode = CPU-s per s of stream with
+  one single-thread decoder per core side by side (files, no network); inference = CPU-s
+  per frame with one single-thread session per core side by side;
+- ceiling_live_ingest: the same with decode replaced by "ingest alone": the kind's N
+  cameras received over RTSP and decoded as the runtime does, with no analysis running;
+- ceiling_on_cores_left_by_server: the first, on the cores the benchmark's own RTSP server
+  leaves (a site's cameras do not run on the box).
+For gated kinds the same (all-moving) ceilings are the yardstick: fractions above 1 are the
+cameras gating adds.
 
 A trial runs `sitewarden`'s Supervisor with N cameras in a subprocess (clean RSS); N is
 sustained when every camera analyses >= 95 % of 5 fps, decodes >= 95 % of the stream rate,
-and drops no frame in the measuring window. The RTSP server runs on the same 2 cores; its
-CPU share is reported. Memory per additional camera: RSS slope across the trials.
+and drops no frame in the measuring window. Each trial reports CPU by kind of thread
+(ingest, prepare, infer); `cpu_cores_per_camera` sets the largest sustained trial's figures
+next to what the ceiling counts. Memory per additional camera: RSS slope across trials.
 Alarm latency: zones on vtest, a real Mosquitto, from the frame at which a rule fired
 (event `time`) to the broker's PUBACK.
 """
@@ -177,6 +188,40 @@ def inference_cost(model: Path, cores: int, frames: int = 60) -> dict[str, float
 
 
 # ---------------------------------------------------------------- one trial (subprocess)
+
+
+def ingest_alone(kind: str, n: int, warmup_s: float, window_s: float) -> dict[str, Any]:
+    """The kind's N cameras received (RTSP) and decoded as the runtime does, with no analysis:
+    decode alone as a live box pays for it (receiving, and N decoders sharing the caches)."""
+    from edge.ingest import CameraSource
+    from edge.ingest.camera import IngestSettings
+
+    media = streams(assets_dir())
+    spec = KINDS[kind]
+    detect = offset_copies(media[spec["detect"]])
+    mounts = {f"d{i}": detect[i % len(detect)] for i in range(n)}
+    if spec["main"]:
+        main = offset_copies(media[spec["main"]])
+        mounts |= {f"m{i}": main[i % len(main)] for i in range(n)}
+    server = RtspServer(mounts)
+    server.start()
+    cams = [CameraSource(f"cam{i}", server.url(f"m{i}" if spec["main"] else f"d{i}"),
+                         server.url(f"d{i}") if spec["main"] else None,
+                         IngestSettings(analysis_fps=ANALYSIS_FPS), consumer_ready=lambda: False)
+            for i in range(n)]
+    try:
+        for cam in cams:
+            cam.start()
+        time.sleep(warmup_s)
+        a, t0 = _thread_cpu_s(), time.monotonic()
+        time.sleep(window_s)
+        b, dt = _thread_cpu_s(), time.monotonic() - t0
+    finally:
+        for cam in cams:
+            cam.stop()
+        server.stop()
+    ingest = sum(v - a.get(k, 0.0) for k, v in b.items() if k.startswith("ingest")) / dt
+    return {"cameras": n, "cpu_s_per_s": ingest / n}
 
 
 def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dict[str, Any]:
@@ -362,6 +407,19 @@ def run_trial(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def run_ingest_alone(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
+    wait_quiet()
+    cmd = [sys.executable, __file__, "--ingest-alone", f"{kind}:{n}", "--warmup-s", "6",
+           "--window-s", str(args.window_s)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
+    if res.returncode != 0 or not lines:
+        return {"cameras": n, "error": res.stderr.strip().splitlines()[-3:]}
+    result: dict[str, Any] = json.loads(lines[-1])
+    sys.stderr.write(f"  {kind} ingest alone x{n}: {json.dumps(result)}\n")
+    return result
+
+
 def search(kind: str, start: int, args: argparse.Namespace) -> dict[str, Any]:
     """Largest sustained N: from `start`, up (or down) in steps of about a sixth while the
     answer stays the same, then bisect between the largest success and smallest failure."""
@@ -473,7 +531,13 @@ def main() -> None:
     ap.add_argument("--max-cameras", type=int, default=120)
     ap.add_argument("--latency-s", type=float, default=60.0, help="0: skip")
     ap.add_argument("--trial", help=argparse.SUPPRESS)
+    ap.add_argument("--ingest-alone", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.ingest_alone:
+        kind, n = args.ingest_alone.split(":")
+        result = ingest_alone(kind, int(n), args.warmup_s, args.window_s)
+        sys.stdout.write(json.dumps(result) + "\n")
+        return
     if args.trial:
         kind, n = args.trial.split(":")
         with tempfile.TemporaryDirectory() as tmp:
@@ -501,12 +565,28 @@ def main() -> None:
         found = search(kind, start, args)
         entry = {"decode": dec, "ceiling_all_moving": round(ceiling, 2), **found,
                  "fraction_of_ceiling": round(found["sustained_cameras"] / ceiling, 3),
-                 **_server_adjusted(found, cores, per_channel)}
+                 **_live_ceiling(kind, found, inf, cores, args),
+                 **_server_adjusted(found, cores, per_channel),
+                 "cpu_cores_per_camera": _breakdown(found, dec, inf)}
         report["kinds"][kind] = entry
     report["memory_per_camera_mb"] = _memory_slope(report)
     if args.latency_s > 0:
         report["alarm_latency"] = alarm_latency(assets, args.latency_s, cameras=2)
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
+
+
+def _live_ceiling(kind: str, found: dict[str, Any], inf: dict[str, Any], cores: int,
+                  args: argparse.Namespace) -> dict[str, Any]:
+    """The ceiling again with decode alone measured as a live box pays for it: the same N
+    cameras received over RTSP and decoded, no analysis (see ingest_alone)."""
+    n = max(1, found["sustained_cameras"])
+    ing = run_ingest_alone(kind, n, args)
+    if "cpu_s_per_s" not in ing:
+        return {"ingest_alone": ing}
+    ceiling = cores / (ing["cpu_s_per_s"] + ANALYSIS_FPS * inf["cpu_s_per_frame"])
+    return {"ingest_alone": {k: round(v, 4) for k, v in ing.items()},
+            "ceiling_live_ingest": round(ceiling, 2),
+            "fraction_of_live_ceiling": round(found["sustained_cameras"] / ceiling, 3)}
 
 
 def _server_adjusted(found: dict[str, Any], cores: int, per_channel: float) -> dict[str, Any]:
@@ -520,11 +600,31 @@ def _server_adjusted(found: dict[str, Any], cores: int, per_channel: float) -> d
     ceiling = left / per_channel
     n = found["sustained_cameras"]
     return {"ceiling_on_cores_left_by_server": round(ceiling, 2),
-            "fraction_of_that_ceiling": round(n / ceiling, 3),
-            # Where the rest goes: the runtime's CPU per camera next to the ceiling's
-            # decode + inference per channel (thread breakdown in the trial).
-            "cpu_cores_per_camera": {"ceiling": round(per_channel, 4),
-                                     "runtime": round(best[0]["runtime_cpu_cores"] / n, 4)}}
+            "fraction_of_that_ceiling": round(n / ceiling, 3)}
+
+
+def _breakdown(found: dict[str, Any], dec: dict[str, Any], inf: dict[str, Any]) -> dict[str, Any]:
+    """Where a camera's CPU goes in the largest sustained trial, next to what the ceiling
+    counts for it (decode alone, inference alone)."""
+    best = [t for t in found["trials"] if t.get("sustained")
+            and t["cameras"] == found["sustained_cameras"]]
+    if not best:
+        return {}
+    t, n = best[0], found["sustained_cameras"]
+    by = t["cpu_cores_by_thread"]
+    ingest = sum(v for k, v in by.items() if k.startswith("ingest"))
+    named = ingest + by.get("infer", 0.0) + by.get("prepare", 0.0)
+    return {
+        "ceiling": {"decode": round(dec["cpu_s_per_s"], 4),
+                    "inference": round(t["mean_fps_inferred"] * inf["cpu_s_per_frame"], 4)},
+        "runtime": {
+            "ingest (receive, decode, convert)": round(ingest / n, 4),
+            "inference + tracking + rules": round(by.get("infer", 0.0) / n, 4),
+            "prepare (health, motion, gated rules)": round(by.get("prepare", 0.0) / n, 4),
+            "other threads": round((t["runtime_cpu_cores"] - named) / n, 4),
+        },
+        "rtsp_server (benchmark's)": round(t["rtsp_server_cpu_cores"] / n, 4),
+    }
 
 
 def _memory_slope(report: dict[str, Any]) -> dict[str, float]:
