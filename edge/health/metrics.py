@@ -3,6 +3,7 @@ detection and motion gating)."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -38,12 +39,15 @@ class FrameMetrics:
 def measure(grey: GreyImage) -> FrameMetrics:
     n = float(grey.size)
     edges = cv2.Canny(grey, 50, 150)
+    # cv2.meanStdDev: one C pass each, where numpy's mean/std/var make several.
+    mean, std = cv2.meanStdDev(grey)
+    _, lap_std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_64F))
     return FrameMetrics(
-        mean=float(grey.mean()),
-        std=float(grey.std()),
+        mean=float(mean[0, 0]),
+        std=float(std[0, 0]),
         dark_frac=float(np.count_nonzero(grey < 25)) / n,
         bright_frac=float(np.count_nonzero(grey > 245)) / n,
-        sharpness=float(cv2.Laplacian(grey, cv2.CV_64F).var()),
+        sharpness=float(lap_std[0, 0]) ** 2,
         edge_frac=float(np.count_nonzero(edges)) / n,
     )
 
@@ -70,6 +74,10 @@ def shift_px(ref: GreyImage, cur: GreyImage) -> tuple[float, float]:
     """Global translation between two pictures (phase correlation): (dx, dy) and response."""
     a = ref.astype(np.float32)
     b = cur.astype(np.float32)
-    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
-    (dx, dy), response = cv2.phaseCorrelate(a, b, window)
+    (dx, dy), response = cv2.phaseCorrelate(a, b, _hanning(a.shape[1], a.shape[0]))
     return float(np.hypot(dx, dy)), float(response)
+
+
+@functools.lru_cache(maxsize=8)
+def _hanning(width_px: int, height_px: int) -> npt.NDArray[np.float32]:
+    return np.asarray(cv2.createHanningWindow((width_px, height_px), cv2.CV_32F), np.float32)
