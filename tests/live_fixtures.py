@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import socket
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -136,6 +137,64 @@ class StallingProxy:
         for s in [self._sock, *self._conns]:
             with contextlib.suppress(OSError):
                 s.close()
+
+
+class TrickleProxy(StallingProxy):
+    """When stalled, video (RTP) stops but the session stays alive: RTSP replies pass and an
+    RTCP sender report arrives every second (a hung encoder behind a live RTSP stack). The
+    socket never goes quiet, so FFmpeg's idle timeout never fires."""
+
+    def _pump(self, src: socket.socket, dst: socket.socket, downstream: bool) -> None:
+        if not downstream:
+            super()._pump(src, dst, downstream)
+            return
+        lock = threading.Lock()
+        threading.Thread(target=self._rtcp, args=(dst, lock), daemon=True).start()
+        buf = b""
+        try:
+            while data := src.recv(65536):
+                buf += data
+                while (n := _message_len(buf)) and len(buf) >= n:
+                    msg, buf = buf[:n], buf[n:]
+                    if self.stalled.is_set() and msg[:1] == b"$" and msg[1] % 2 == 0:
+                        continue  # an RTP packet (even channel): dropped
+                    with lock:
+                        dst.sendall(msg)
+        except OSError:
+            pass
+
+    def _rtcp(self, dst: socket.socket, lock: threading.Lock) -> None:
+        report = struct.pack("!BBHI", 0x80, 200, 6, 0x1234) + bytes(20)  # RTCP SR
+        while not self._closed.wait(1.0):
+            if self.stalled.is_set():
+                with lock:
+                    try:
+                        dst.sendall(b"$\x01" + struct.pack("!H", len(report)) + report)
+                    except OSError:
+                        return
+
+
+def _message_len(buf: bytes) -> int:
+    """Length of the first interleaved frame or RTSP message in `buf` (0: not complete)."""
+    if buf[:1] == b"$":
+        return 4 + struct.unpack("!H", buf[2:4])[0] if len(buf) >= 4 else 0
+    end = buf.find(b"\r\n\r\n")
+    if end < 0:
+        return 0
+    length = 0
+    for line in buf[:end].decode(errors="replace").lower().split("\r\n"):
+        if line.startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    return end + 4 + length
+
+
+@pytest.fixture()
+def trickle_proxy(rtsp: RtspServer) -> Iterator[TrickleProxy]:
+    proxy = TrickleProxy(rtsp.port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
 
 
 @pytest.fixture()

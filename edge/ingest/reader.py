@@ -1,8 +1,13 @@
 """One stream (one RTSP session or one file) read by one thread, reconnecting forever.
 
-State machine:  CONNECTING → STREAMING → (error / EOF / watchdog) → BACKOFF → CONNECTING …
-and STOPPED from anywhere on stop(). The backoff grows while attempts fail and resets once
-a session has delivered frames.
+State machine:  CONNECTING → STREAMING → (error / EOF / watchdog / stall) → BACKOFF →
+CONNECTING … and STOPPED from anywhere on stop(). The backoff grows while attempts fail and
+resets once a session has delivered frames.
+
+A session stuck inside FFmpeg (see stall.py) cannot be interrupted from Python: the reader
+leaves that thread behind (it ends when its connection does) and carries on in a new one.
+Each session thread has a generation number; a left-behind thread that wakes up sees it is
+no longer current and quits without touching the reader's state.
 """
 
 from __future__ import annotations
@@ -19,8 +24,12 @@ from typing import Any
 import av
 
 from edge.ingest.backoff import Backoff
+from edge.ingest.stall import MONITOR
 
 log = logging.getLogger(__name__)
+# Sessions stuck inside FFmpeg that one reader leaves behind before it stops trying (each
+# holds a thread and a socket until the camera drops the connection).
+MAX_LEFT_BEHIND = 3
 
 
 class ReaderState(enum.Enum):
@@ -39,6 +48,9 @@ class ReaderOptions:
     watchdog_s: float = 8.0
     backoff_initial_s: float = 0.5
     backoff_max_s: float = 30.0
+    # No packet for read_timeout_s + this while the connection is open: the session is stuck
+    # inside FFmpeg (stall.py) and is left behind.
+    stall_margin_s: float = 2.0
     decode: bool = True
     decode_threads: int = 1  # many cameras share few cores: no frame threading per camera
     loop_file: bool = False
@@ -63,6 +75,7 @@ class ReaderCounters:
     decode_errors: int = 0
     corrupt_frames: int = 0
     watchdog_trips: int = 0
+    stalls: int = 0  # sessions left behind, stuck inside FFmpeg
 
 
 def is_file_source(url: str) -> bool:
@@ -96,16 +109,25 @@ class StreamReader:
         self.last_frame_mono_s: float | None = None
         self.last_packet_mono_s: float | None = None
         self.stream_info: dict[str, Any] = {}
+        self._generation = 0
+        self._left_behind: list[threading.Thread] = []
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         if self._thread is not None:
             return
-        self._thread = threading.Thread(target=self.run, name=f"ingest-{self.name}", daemon=True)
+        self._spawn(0.0)
+        MONITOR.add(self)
+
+    def _spawn(self, delay_s: float) -> None:
+        gen = self._generation
+        self._thread = threading.Thread(target=self._run, args=(gen, delay_s),
+                                        name=f"ingest-{self.name}", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        MONITOR.discard(self)
 
     def join(self, timeout_s: float) -> bool:
         if self._thread is None:
@@ -114,16 +136,24 @@ class StreamReader:
         return not self._thread.is_alive()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        """Read in the calling thread until stop() (start() runs this in its own thread)."""
+        self._run(self._generation, 0.0)
+
+    def _current(self, gen: int) -> bool:
+        return gen == self._generation and not self._stop.is_set()
+
+    def _run(self, gen: int, delay_s: float) -> None:
+        self._stop.wait(delay_s)
+        while self._current(gen):
             self._set_state(ReaderState.CONNECTING, "")
             try:
-                self._session()
+                self._session(gen)
                 detail = "stream ended"
             except StreamEnded as e:
                 detail = str(e)
             except (av.FFmpegError, OSError, ValueError, IndexError) as e:
                 detail = f"{type(e).__name__}: {e}"
-            if self._stop.is_set():
+            if not self._current(gen):
                 break
             self.counters.failures += 1
             self.last_error = detail
@@ -131,10 +161,36 @@ class StreamReader:
             self._set_state(ReaderState.BACKOFF, f"{detail}; retry in {delay_s:.1f}s")
             log.warning("%s: %s; reconnecting in %.1fs", self.name, detail, delay_s)
             self._stop.wait(delay_s)
-        self._set_state(ReaderState.STOPPED, "")
+        if gen == self._generation:
+            self._set_state(ReaderState.STOPPED, "")
+
+    def check_stalled(self, now_mono_s: float) -> bool:
+        """Called by the stall monitor: leave a stuck session behind, start a new one."""
+        last = self.last_packet_mono_s
+        limit_s = self.opts.read_timeout_s + self.opts.stall_margin_s
+        if (self.state is not ReaderState.STREAMING or self._stop.is_set() or last is None
+                or now_mono_s - last <= limit_s):
+            return False
+        self._left_behind = [t for t in self._left_behind if t.is_alive()]
+        if len(self._left_behind) >= MAX_LEFT_BEHIND:
+            return False  # said once below; the camera shows as offline meanwhile
+        if self._thread is not None:
+            self._left_behind.append(self._thread)
+        self._generation += 1
+        self.counters.stalls += 1
+        self.counters.failures += 1
+        self.last_error = (f"no packet for {now_mono_s - last:.1f}s although the connection "
+                           "stayed open (stuck in FFmpeg)")
+        delay_s = self._backoff.next_delay_s()
+        self._set_state(ReaderState.BACKOFF, f"{self.last_error}; retry in {delay_s:.1f}s")
+        log.warning("%s: %s; new session in %.1fs%s", self.name, self.last_error, delay_s,
+                    "" if len(self._left_behind) < MAX_LEFT_BEHIND else
+                    f" ({MAX_LEFT_BEHIND} stuck sessions left behind: no more)")
+        self._spawn(delay_s)
+        return True
 
     # ------------------------------------------------------------------ one session
-    def _session(self) -> None:
+    def _session(self, gen: int) -> None:
         container = self._open()
         try:
             stream = container.streams.video[0]
@@ -146,7 +202,7 @@ class StreamReader:
             }
             if self._on_session is not None:
                 self._on_session(stream)
-            self._pump(container, stream)
+            self._pump(container, stream, gen)
         finally:
             container.close()
 
@@ -161,6 +217,9 @@ class StreamReader:
             # Socket I/O timeout in microseconds (FFmpeg >= 5 name; older ones used stimeout).
             "timeout": str(int(self.opts.read_timeout_s * 1e6)),
             "analyzeduration": "1000000",
+            # Video only: an audio track that keeps flowing after the video stopped would
+            # keep PyAV's demux loop busy without ever handing us a packet.
+            "allowed_media_types": "video",
             "probesize": "500000",
         }
         # Reads are bounded by FFmpeg's own socket timeout above (C, no GIL). PyAV's read
@@ -169,11 +228,11 @@ class StreamReader:
         # per packet and serialised every camera's ingest thread on the GIL.
         return av.open(self.url, options=options, timeout=(self.opts.open_timeout_s, None))
 
-    def _pump(self, container: Any, stream: Any) -> None:
+    def _pump(self, container: Any, stream: Any, gen: int) -> None:
         session_start = time.monotonic()
         got_frame = False
         for packet in self._packets(container, stream):
-            if self._stop.is_set():
+            if not self._current(gen):
                 return
             now = time.monotonic()
             self.last_packet_mono_s = now

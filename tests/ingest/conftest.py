@@ -5,4 +5,5 @@ from tests.live_fixtures import (  # noqa: F401
     rtsp,
     silent_url,
     stalling_proxy,
+    trickle_proxy,
 )

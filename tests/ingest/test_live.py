@@ -10,7 +10,7 @@ import av
 
 from edge.ingest import CameraSource, Frame, ReaderOptions, ReaderState, StreamReader
 from edge.ingest.camera import IngestSettings
-from tests.live_fixtures import StallingProxy
+from tests.live_fixtures import StallingProxy, TrickleProxy
 from tests.rtsp_server import RtspServer, wait_until
 
 FAST = ReaderOptions(open_timeout_s=1.5, read_timeout_s=1.5, watchdog_s=3.0,
@@ -118,6 +118,32 @@ def test_connection_that_goes_silent_mid_stream_times_out_and_reconnects(
         assert r.join(FAST.read_timeout_s + 3)
     # The read timeout (1.5 s), not a long hang.
     assert took_s < FAST.read_timeout_s + 3.0, r.last_error
+
+
+def test_session_stuck_inside_ffmpeg_is_left_behind_and_replaced(
+    trickle_proxy: TrickleProxy,
+) -> None:
+    """Video stops but RTCP keeps the socket busy: FFmpeg loops in C and never returns to
+    Python, and its idle timeout never fires. The stall monitor notices that no packet came
+    for read_timeout_s + stall_margin_s and the reader carries on in a new session."""
+    url = f"rtsp://127.0.0.1:{trickle_proxy.port}/vtest"
+    r = StreamReader("x", url, FAST, on_frame=lambda f, t: None)
+    r.start()
+    try:
+        assert wait_until(lambda: r.counters.frames >= 10, 15)
+        trickle_proxy.stalled.set()
+        t0 = time.monotonic()
+        assert wait_until(lambda: r.counters.stalls >= 1, 10), r.state
+        took_s = time.monotonic() - t0
+        assert "stuck" in r.last_error
+        trickle_proxy.stalled.clear()
+        frames_before = r.counters.frames
+        assert wait_until(lambda: r.counters.frames > frames_before + 10, 15)
+        assert r.state is ReaderState.STREAMING
+    finally:
+        r.stop()
+        assert r.join(FAST.open_timeout_s + 3)  # the current session; the stuck one is left
+    assert took_s < FAST.read_timeout_s + FAST.stall_margin_s + 2.0
 
 
 def test_corrupt_packets_are_survived(rtsp: RtspServer) -> None:
