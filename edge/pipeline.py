@@ -53,6 +53,8 @@ class CameraPipeline:
         self.offset_s = 0.0  # wall_t_s - source_time_s of the newest frame
         self.last_wall_t_s: float | None = None
         self._tracks: list[Track] = []
+        self._last_match_t: dict[int, float] = {}  # track id → wall time of its last match
+        self._matched: set[int] = set()  # ids the last detection continued
 
     def process(
         self,
@@ -64,12 +66,25 @@ class CameraPipeline:
     ) -> FrameResult:
         """`detections` None: the frame was not detected (motion gating saw nothing move),
         so the people are where they were: the rules see the last tracks at the new time,
-        and the tracker is not stepped (its coasting counters only count detected frames)."""
+        and the tracker is not stepped (a still person neither coasts out nor drifts).
+        Tracks that were already coasting (missed by the last detection: the person left)
+        still end max_coast_s after their last match."""
         self.offset_s = wall_t_s - source_time_s
         self.last_wall_t_s = wall_t_s
         if detections is not None:
             self._tracks = self.tracker.update(detections, resolution_wh)
-        tracks = self._tracks
+            seen = {t.track_id for t in self._tracks}
+            self._last_match_t = {k: v for k, v in self._last_match_t.items() if k in seen}
+            self._last_match_t.update(dict.fromkeys(self.tracker.matched_ids, wall_t_s))
+            self._matched = set(self.tracker.matched_ids)
+            tracks = self._tracks
+        else:
+            # A track the last detection did not continue is coasting (the person left): it
+            # ends max_coast_s after its last match, by the clock, as it would with
+            # detection on every frame. Tracks it did continue stay: nothing moved.
+            coast_s = self.tracker.settings.max_coast_s
+            tracks = [t for t in self._tracks if t.track_id in self._matched
+                      or wall_t_s - self._last_match_t.get(t.track_id, wall_t_s) <= coast_s]
         self.state, updates = self.rules.step(self.state, tracks, wall_t_s, observable=observable)
         events = [self.events.violation(u, self.offset_s) for u in updates]
         return FrameResult(tracks, list(updates), events)

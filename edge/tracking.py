@@ -43,6 +43,7 @@ class PersonTracker:
             initialization_delay=min(self.settings.confirm_frames - 1, hit_max - 1),
             past_detections_length=0,
         )
+        self.matched_ids: set[int] = set()
 
     def update(self, detections: Detections, resolution_wh: tuple[int, int]) -> list[Track]:
         boxes = detections.boxes_xyxy_px.astype(np.float64)
@@ -51,6 +52,10 @@ class PersonTracker:
             for box, s in zip(boxes, detections.scores, strict=True)
         ]
         objects = self._tracker.update(detections=dets)
+        this_call = {id(d) for d in dets}
+        # Tracks a detection of this frame continued (the others are coasting).
+        self.matched_ids = {int(o.id) for o in objects
+                            if o.last_detection is not None and id(o.last_detection) in this_call}
         w, h = resolution_wh
         tracks = []
         for obj in objects:

@@ -10,13 +10,13 @@ from edge.pipeline import CameraPipeline
 from models.types import Detections
 
 
-def _pipeline() -> CameraPipeline:
+def _pipeline(min_duration_s: float = 1.0) -> CameraPipeline:
     doc = {
         "site_id": "s", "box_id": "b", "timezone": "UTC",
         "detector": {"model": "m.onnx"},
         "cameras": [{"id": "c1", "url": "rtsp://cam/1", "analysis_fps": 5}],
         "zones": [{"id": "z", "camera": "c1", "kind": "danger_zone",
-                   "points": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_duration_s": 1.0,
+                   "points": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_duration_s": min_duration_s,
                    "clear_s": 1.0}],
     }
     return CameraPipeline(parse_config(yaml.safe_dump(doc)), "c1")
@@ -46,3 +46,25 @@ def test_undetected_frames_reuse_tracks_and_still_advance_the_rules() -> None:
     gone = [p.process(Detections.empty(), (640, 360), 11.0 + k * 0.2, t0 + 11.0 + k * 0.2)
             .tracks == [] for k in range(10)]
     assert not gone[0] and gone[-1]
+
+
+def test_a_person_who_left_ends_on_time_when_detection_is_skipped() -> None:
+    """Somebody walks through; detection then runs only on refreshes (nothing moves): the
+    missed track still ends max_coast_s after its last match, not after several refreshes,
+    so a short walk-through raises no danger-zone violation."""
+    p = _pipeline(min_duration_s=3.0)  # danger zone over the whole picture
+    t0 = 1_000_000.0
+    p.process(_person(100), (640, 360), 0.0, t0)
+    p.process(_person(110), (640, 360), 0.2, t0 + 0.2)  # confirmed: 2 detections
+    p.process(Detections.empty(), (640, 360), 0.4, t0 + 0.4)  # gone: coasting from here
+    coast_s = p.tracker.settings.max_coast_s
+    started, last_seen_s = [], 0.0
+    for k in range(1, 40):
+        t = 0.4 + k * 0.2
+        res = p.process(None, (640, 360), t, t0 + t)
+        started += [u for u in res.updates if u.phase == "started"]
+        if res.tracks:
+            last_seen_s = t
+    # Last matched at 0.2 s: seen until 0.2 + max_coast_s (1.4 s), then gone for good.
+    assert 0.2 + coast_s - 0.2 <= last_seen_s <= 0.2 + coast_s + 1e-6
+    assert started == []  # about 1.2 s in the zone, under min_duration_s
