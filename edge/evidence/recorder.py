@@ -96,9 +96,12 @@ class EvidenceRecorder:
     def set_stream(self, stream: VideoStream, source_offset_s: float = 0.0) -> None:
         """Codec parameters of the main stream; a new stream (reconnect) ends open clips."""
         template = StreamTemplate(stream)
-        if self._template is not None:
-            self._close_all_clips("stream_changed")
+        # One critical section (the lock is re-entrant; queueing a clip does not block): an
+        # update on the analysis thread must not open a clip between the closing of the
+        # old session's clips and the swap of template and ring.
         with self._lock:
+            if self._template is not None:
+                self._close_all_clips("stream_changed")
             self._template = template
             self._tb_s = float(template.time_base)
             self._offset_s = source_offset_s

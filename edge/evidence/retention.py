@@ -114,8 +114,9 @@ class Retention:
             if self._known_total is not None:
                 self._known_total += added_bytes
                 fits = self._known_total <= self.storage.max_bytes and not self._low_on_disk()
-                if fits or (self._known_over and
-                            self._clock() - self._swept_at < _OVER_BUDGET_RECHECK_S):
+                # (a clock stepped back counts as due)
+                since_s = self._clock() - self._swept_at
+                if fits or (self._known_over and 0 <= since_s < _OVER_BUDGET_RECHECK_S):
                     return None
             return self._sweep()
 
