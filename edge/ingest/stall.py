@@ -37,7 +37,7 @@ class StallMonitor:
         with self._lock:
             self._readers.add(reader)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._loop, name="ingest-stall-monitor",
+                self._thread = threading.Thread(target=self._loop, name="stall-monitor",
                                                 daemon=True)
                 self._thread.start()
 
