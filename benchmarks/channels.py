@@ -190,12 +190,9 @@ def inference_cost(model: Path, cores: int, frames: int = 60) -> dict[str, float
 # ---------------------------------------------------------------- one trial (subprocess)
 
 
-def ingest_alone(kind: str, n: int, warmup_s: float, window_s: float) -> dict[str, Any]:
-    """The kind's N cameras received (RTSP) and decoded as the runtime does, with no analysis:
-    decode alone as a live box pays for it (receiving, and N decoders sharing the caches)."""
-    from edge.ingest import CameraSource
-    from edge.ingest.camera import IngestSettings
-
+def camera_server(kind: str, n: int) -> RtspServer:
+    """A started RTSP server with the kind's mounts for N cameras: d<i> (detection stream)
+    and, for kinds with a main stream, m<i>."""
     media = streams(assets_dir())
     spec = KINDS[kind]
     detect = offset_copies(media[spec["detect"]])
@@ -205,6 +202,17 @@ def ingest_alone(kind: str, n: int, warmup_s: float, window_s: float) -> dict[st
         mounts |= {f"m{i}": main[i % len(main)] for i in range(n)}
     server = RtspServer(mounts)
     server.start()
+    return server
+
+
+def ingest_alone(kind: str, n: int, warmup_s: float, window_s: float) -> dict[str, Any]:
+    """The kind's N cameras received (RTSP) and decoded as the runtime does, with no analysis:
+    decode alone as a live box pays for it (receiving, and N decoders sharing the caches)."""
+    from edge.ingest import CameraSource
+    from edge.ingest.camera import IngestSettings
+
+    spec = KINDS[kind]
+    server = camera_server(kind, n)
     cams = [CameraSource(f"cam{i}", server.url(f"m{i}" if spec["main"] else f"d{i}"),
                          server.url(f"d{i}") if spec["main"] else None,
                          IngestSettings(analysis_fps=ANALYSIS_FPS), consumer_ready=lambda: False)
@@ -233,13 +241,7 @@ def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dic
     assets = assets_dir()
     media = streams(assets)
     spec = KINDS[kind]
-    detect = offset_copies(media[spec["detect"]])
-    mounts = {f"d{i}": detect[i % len(detect)] for i in range(n)}
-    if spec["main"]:
-        main = offset_copies(media[spec["main"]])
-        mounts |= {f"m{i}": main[i % len(main)] for i in range(n)}
-    server = RtspServer(mounts)
-    server.start()
+    server = camera_server(kind, n)
     try:
         cams = []
         for i in range(n):
