@@ -222,10 +222,11 @@ class StreamReader:
             "allowed_media_types": "video",
             "probesize": "500000",
         }
-        # Reads are bounded by FFmpeg's own socket timeout above (C, no GIL). PyAV's read
-        # timeout is not used: it installs an interrupt callback that takes the GIL and calls
-        # Python on every FFmpeg I/O check, many times per packet, which cost ~0.2 ms of CPU
-        # per packet and serialised every camera's ingest thread on the GIL.
+        # Reads are bounded by FFmpeg's own socket timeout above (C, no GIL), and sessions
+        # stuck inside FFmpeg by the stall monitor. PyAV's read timeout is not used: it
+        # installs an interrupt callback that takes the GIL and calls Python on every FFmpeg
+        # I/O check, several times per RTP packet; with dozens of sessions the analysis
+        # threads then spent most of their time waiting for the GIL.
         return av.open(self.url, options=options, timeout=(self.opts.open_timeout_s, None))
 
     def _pump(self, container: Any, stream: Any, gen: int) -> None:
