@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -93,6 +94,21 @@ def test_silent_server_times_out(silent_url: str) -> None:
     assert r.counters.frames == 0 and r.last_error
 
 
+def _stall_then_recover(proxy: StallingProxy, r: StreamReader,
+                        noticed: Callable[[], bool]) -> float:
+    """Stream, stall the proxy until `noticed()`, un-stall, see frames again. Returns the
+    seconds from the stall to `noticed()`."""
+    assert wait_until(lambda: r.counters.frames >= 10, 15)
+    proxy.stalled.set()
+    t0 = time.monotonic()
+    assert wait_until(noticed, 10), r.state
+    took_s = time.monotonic() - t0
+    proxy.stalled.clear()
+    frames_before = r.counters.frames
+    assert wait_until(lambda: r.counters.frames > frames_before + 10, 15)
+    return took_s
+
+
 def test_connection_that_goes_silent_mid_stream_times_out_and_reconnects(
     stalling_proxy: StallingProxy,
 ) -> None:
@@ -103,15 +119,8 @@ def test_connection_that_goes_silent_mid_stream_times_out_and_reconnects(
     r = StreamReader("x", url, FAST, on_frame=lambda f, t: None)
     r.start()
     try:
-        assert wait_until(lambda: r.counters.frames >= 10, 15)
-        stalling_proxy.stalled.set()
-        t0 = time.monotonic()
-        assert wait_until(lambda: r.counters.failures >= 1, 10)
-        took_s = time.monotonic() - t0
+        took_s = _stall_then_recover(stalling_proxy, r, lambda: r.counters.failures >= 1)
         assert r.counters.watchdog_trips == 0
-        stalling_proxy.stalled.clear()
-        frames_before = r.counters.frames
-        assert wait_until(lambda: r.counters.frames > frames_before + 10, 15)
         assert r.counters.sessions >= 2
     finally:
         r.stop()
@@ -130,15 +139,8 @@ def test_session_stuck_inside_ffmpeg_is_left_behind_and_replaced(
     r = StreamReader("x", url, FAST, on_frame=lambda f, t: None)
     r.start()
     try:
-        assert wait_until(lambda: r.counters.frames >= 10, 15)
-        trickle_proxy.stalled.set()
-        t0 = time.monotonic()
-        assert wait_until(lambda: r.counters.stalls >= 1, 10), r.state
-        took_s = time.monotonic() - t0
+        took_s = _stall_then_recover(trickle_proxy, r, lambda: r.counters.stalls >= 1)
         assert "stuck" in r.last_error
-        trickle_proxy.stalled.clear()
-        frames_before = r.counters.frames
-        assert wait_until(lambda: r.counters.frames > frames_before + 10, 15)
         assert r.state is ReaderState.STREAMING
     finally:
         r.stop()
