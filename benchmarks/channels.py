@@ -591,14 +591,21 @@ def _live_ceiling(kind: str, found: dict[str, Any], inf: dict[str, Any], cores: 
             "fraction_of_live_ceiling": round(found["sustained_cameras"] / ceiling, 3)}
 
 
+def _largest_sustained(found: dict[str, Any]) -> dict[str, Any] | None:
+    """The trial of the largest sustained camera count (None: nothing was sustained)."""
+    for t in found["trials"]:
+        if t.get("sustained") and t["cameras"] == found["sustained_cameras"]:
+            return dict(t)
+    return None
+
+
 def _server_adjusted(found: dict[str, Any], cores: int, per_channel: float) -> dict[str, Any]:
     """The benchmark's RTSP server shares the box's cores; a site's cameras do not. The
     ceiling again on the cores the server left (its CPU in the largest sustained trial)."""
-    best = [t for t in found["trials"] if t.get("sustained")
-            and t["cameras"] == found["sustained_cameras"]]
-    if not best:
+    best = _largest_sustained(found)
+    if best is None:
         return {}
-    left = cores - best[0]["rtsp_server_cpu_cores"]
+    left = cores - best["rtsp_server_cpu_cores"]
     ceiling = left / per_channel
     n = found["sustained_cameras"]
     return {"ceiling_on_cores_left_by_server": round(ceiling, 2),
@@ -608,11 +615,10 @@ def _server_adjusted(found: dict[str, Any], cores: int, per_channel: float) -> d
 def _breakdown(found: dict[str, Any], dec: dict[str, Any], inf: dict[str, Any]) -> dict[str, Any]:
     """Where a camera's CPU goes in the largest sustained trial, next to what the ceiling
     counts for it (decode alone, inference alone)."""
-    best = [t for t in found["trials"] if t.get("sustained")
-            and t["cameras"] == found["sustained_cameras"]]
-    if not best:
+    t = _largest_sustained(found)
+    if t is None:
         return {}
-    t, n = best[0], found["sustained_cameras"]
+    n = found["sustained_cameras"]
     by = t["cpu_cores_by_thread"]
     ingest = sum(v for k, v in by.items() if k.startswith("ingest"))
     named = ingest + by.get("infer", 0.0) + by.get("prepare", 0.0)
