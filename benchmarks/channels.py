@@ -483,7 +483,7 @@ def alarm_latency(assets: Path, seconds: float, cameras: int) -> dict[str, Any]:
                  for i in range(cameras) for gx in range(3) for gy in range(2)]
         doc = {"site_id": "bench", "box_id": "b1",
                "detector": {"model": str(assets / MODEL)}, "cameras": cams, "zones": zones,
-               "mqtt": {"host": "127.0.0.1", "port": broker.port, "reconnect_min_s": 0.05},
+               "mqtt": {"host": "127.0.0.1", "port": broker.port, "reconnect_initial_s": 0.05},
                "storage": {"directory": str(work / "store")}}
         cfg = parse_config(yaml.safe_dump(doc))
         assert cfg.mqtt is not None

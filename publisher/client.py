@@ -82,7 +82,7 @@ class Publisher:
         ob = settings.outbox
         self.outbox = Outbox(Path(outbox_path), ob.max_bytes, ob.high_water_frac)
         self._ack_listener = ack_listener
-        self._backoff = Backoff(settings.reconnect_min_s, settings.reconnect_max_s)
+        self._backoff = Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)

@@ -8,7 +8,8 @@ the environment variable named by `password_env`, at every connection attempt.
 from __future__ import annotations
 
 import os
-from typing import Literal
+import warnings
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -59,7 +60,7 @@ class MqttConfig(_Strict):
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
     stats_interval_s: float = Field(default=60.0, gt=0)
     connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
-    reconnect_min_s: float = Field(default=1.0, gt=0, description="first retry delay")
+    reconnect_initial_s: float = Field(default=1.0, gt=0, description="first retry delay")
     reconnect_max_s: float = Field(default=60.0, gt=0, description="retry delay cap")
     max_inflight: int = Field(
         default=20, ge=1, le=1000, description="QoS 1 messages awaiting PUBACK"
@@ -67,10 +68,25 @@ class MqttConfig(_Strict):
     outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     snapshots: SnapshotDeliveryConfig = Field(default_factory=SnapshotDeliveryConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_keys(cls, data: Any) -> Any:
+        # Cameras and the MQTT link share one backoff whose settings are named alike; files
+        # written before that keep working, with a notice.
+        if isinstance(data, dict) and "reconnect_min_s" in data:
+            data = dict(data)
+            old = data.pop("reconnect_min_s")
+            if "reconnect_initial_s" in data:
+                raise ValueError("give reconnect_initial_s only (reconnect_min_s is its old name)")
+            data["reconnect_initial_s"] = old
+            warnings.warn("mqtt.reconnect_min_s is deprecated: rename it to "
+                          "mqtt.reconnect_initial_s", DeprecationWarning, stacklevel=2)
+        return data
+
     @model_validator(mode="after")
     def _checks(self) -> MqttConfig:
-        if self.reconnect_max_s < self.reconnect_min_s:
-            raise ValueError("reconnect_max_s must not be smaller than reconnect_min_s")
+        if self.reconnect_max_s < self.reconnect_initial_s:
+            raise ValueError("reconnect_max_s must not be smaller than reconnect_initial_s")
         for bad in ("+", "#"):
             if bad in self.topic_prefix:
                 raise ValueError(f"topic_prefix must not contain the MQTT wildcard {bad!r}")

@@ -52,7 +52,7 @@ class EventTail:
     def run(self, max_events: int | None = None, timeout_s: float | None = None) -> int:
         """Returns the number of events seen; raises TailError if the first connect fails."""
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        backoff = Backoff(self.settings.reconnect_min_s, self.settings.reconnect_max_s)
+        backoff = Backoff(self.settings.reconnect_initial_s, self.settings.reconnect_max_s)
         connected_once = False
         while not self._stop and not self._done(max_events, deadline):
             client = self._connect()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from pydantic import ValidationError
 from edge.config.site import SiteConfig
 from edge.config.zone import ZONE_KINDS
 
+log = logging.getLogger(__name__)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -60,9 +63,14 @@ def parse_config(
     if base_dir is not None:
         _resolve_paths(raw, base_dir)
     try:
-        return SiteConfig.model_validate(raw)
+        with warnings.catch_warnings(record=True) as notices:
+            warnings.simplefilter("always", DeprecationWarning)
+            cfg = SiteConfig.model_validate(raw)
     except ValidationError as e:
         raise ConfigError(source, format_validation_error(e, node)) from None
+    for notice in notices:
+        log.warning("%s: %s", source, notice.message)
+    return cfg
 
 
 def format_validation_error(err: ValidationError, node: yaml.Node | None = None) -> list[str]:

@@ -23,8 +23,8 @@ from typing import Any
 
 import av
 
-from edge.ingest.backoff import Backoff
 from edge.ingest.stall import MONITOR
+from publisher.backoff import Backoff
 
 log = logging.getLogger(__name__)
 # Sessions stuck inside FFmpeg that one reader leaves behind before it stops trying (each
@@ -46,8 +46,8 @@ class ReaderOptions:
     read_timeout_s: float = 5.0
     # No decoded frame for this long while packets still arrive (a broken stream) → reconnect.
     watchdog_s: float = 8.0
-    backoff_initial_s: float = 0.5
-    backoff_max_s: float = 30.0
+    reconnect_initial_s: float = 0.5
+    reconnect_max_s: float = 30.0
     # No packet for read_timeout_s + this while the connection is open: the session is stuck
     # inside FFmpeg (stall.py) and is left behind.
     stall_margin_s: float = 2.0
@@ -76,6 +76,7 @@ class ReaderCounters:
     corrupt_frames: int = 0
     watchdog_trips: int = 0
     stalls: int = 0  # sessions left behind, stuck inside FFmpeg
+    unexpected_errors: int = 0  # exceptions of no expected kind (bugs, callbacks): retried
 
 
 def is_file_source(url: str) -> bool:
@@ -101,8 +102,11 @@ class StreamReader:
         self._on_state = on_state
         self._on_session = on_session
         self._stop = threading.Event()
+        # Guards the session bookkeeping (generation, thread, backoff, state) that the reader
+        # thread and the stall monitor's thread both change.
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
-        self._backoff = Backoff(self.opts.backoff_initial_s, self.opts.backoff_max_s)
+        self._backoff = Backoff(self.opts.reconnect_initial_s, self.opts.reconnect_max_s)
         self.state = ReaderState.IDLE
         self.last_error = ""
         self.counters = ReaderCounters()
@@ -120,20 +124,23 @@ class StreamReader:
         MONITOR.add(self)
 
     def _spawn(self, delay_s: float) -> None:
-        gen = self._generation
-        self._thread = threading.Thread(target=self._run, args=(gen, delay_s),
-                                        name=f"ingest-{self.name}", daemon=True)
-        self._thread.start()
+        with self._lock:
+            gen = self._generation
+            self._thread = threading.Thread(target=self._run, args=(gen, delay_s),
+                                            name=f"ingest-{self.name}", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         MONITOR.discard(self)
 
     def join(self, timeout_s: float) -> bool:
-        if self._thread is None:
+        with self._lock:
+            thread = self._thread
+        if thread is None:
             return True
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+        thread.join(timeout_s)
+        return not thread.is_alive()
 
     def run(self) -> None:
         """Read in the calling thread until stop() (start() runs this in its own thread)."""
@@ -145,48 +152,71 @@ class StreamReader:
     def _run(self, gen: int, delay_s: float) -> None:
         self._stop.wait(delay_s)
         while self._current(gen):
-            self._set_state(ReaderState.CONNECTING, "")
-            try:
-                self._session(gen)
-                detail = "stream ended"
-            except StreamEnded as e:
-                detail = str(e)
-            except (av.FFmpegError, OSError, ValueError, IndexError) as e:
-                detail = f"{type(e).__name__}: {e}"
-            if not self._current(gen):
-                break
-            self.counters.failures += 1
-            self.last_error = detail
-            delay_s = self._backoff.next_delay_s()
-            self._set_state(ReaderState.BACKOFF, f"{detail}; retry in {delay_s:.1f}s")
-            log.warning("%s: %s; reconnecting in %.1fs", self.name, detail, delay_s)
+            detail = self._attempt(gen)
+            with self._lock:
+                if not self._current(gen):
+                    break
+                self.counters.failures += 1
+                self.last_error = detail
+                delay_s = self._backoff.next_delay_s()
+                self._set_state(ReaderState.BACKOFF, f"{detail}; retry in {delay_s:.1f}s")
+            self._log_failure(detail, delay_s)
             self._stop.wait(delay_s)
-        if gen == self._generation:
-            self._set_state(ReaderState.STOPPED, "")
+        with self._lock:
+            if gen == self._generation:
+                self._set_state(ReaderState.STOPPED, "")
+
+    def _attempt(self, gen: int) -> str:
+        """One session; returns why it ended. Never raises: a camera is retried for as long
+        as the box runs, whatever went wrong (a bug in a callback included)."""
+        try:
+            with self._lock:
+                if not self._current(gen):
+                    return "stopped"
+                self._set_state(ReaderState.CONNECTING, "")
+            self._session(gen)
+            return "stream ended"
+        except StreamEnded as e:
+            return str(e)
+        except (av.FFmpegError, OSError, ValueError, IndexError) as e:
+            return f"{type(e).__name__}: {e}"
+        except Exception as e:
+            self.counters.unexpected_errors += 1
+            log.exception("%s: unexpected error in the reader (retried)", self.name)
+            return f"unexpected {type(e).__name__}: {e}"
+
+    def _log_failure(self, detail: str, delay_s: float) -> None:
+        # A camera that stays down must not fill the log: the first failures, then one line
+        # per hundred (the state and counters say the rest).
+        n = self.counters.failures
+        level = logging.WARNING if n <= 10 or n % 100 == 0 else logging.DEBUG
+        log.log(level, "%s: %s; reconnecting in %.1fs (failure %d)", self.name, detail,
+                delay_s, n)
 
     def check_stalled(self, now_mono_s: float) -> bool:
         """Called by the stall monitor: leave a stuck session behind, start a new one."""
-        last = self.last_packet_mono_s
-        limit_s = self.opts.read_timeout_s + self.opts.stall_margin_s
-        if (self.state is not ReaderState.STREAMING or self._stop.is_set() or last is None
-                or now_mono_s - last <= limit_s):
-            return False
-        self._left_behind = [t for t in self._left_behind if t.is_alive()]
-        if len(self._left_behind) >= MAX_LEFT_BEHIND:
-            return False  # said once below; the camera shows as offline meanwhile
-        if self._thread is not None:
-            self._left_behind.append(self._thread)
-        self._generation += 1
-        self.counters.stalls += 1
-        self.counters.failures += 1
-        self.last_error = (f"no packet for {now_mono_s - last:.1f}s although the connection "
-                           "stayed open (stuck in FFmpeg)")
-        delay_s = self._backoff.next_delay_s()
-        self._set_state(ReaderState.BACKOFF, f"{self.last_error}; retry in {delay_s:.1f}s")
-        log.warning("%s: %s; new session in %.1fs%s", self.name, self.last_error, delay_s,
-                    "" if len(self._left_behind) < MAX_LEFT_BEHIND else
-                    f" ({MAX_LEFT_BEHIND} stuck sessions left behind: no more)")
-        self._spawn(delay_s)
+        with self._lock:
+            last = self.last_packet_mono_s
+            limit_s = self.opts.read_timeout_s + self.opts.stall_margin_s
+            if (self.state is not ReaderState.STREAMING or self._stop.is_set() or last is None
+                    or now_mono_s - last <= limit_s):
+                return False
+            self._left_behind = [t for t in self._left_behind if t.is_alive()]
+            if len(self._left_behind) >= MAX_LEFT_BEHIND:
+                return False  # said once below; the camera shows as offline meanwhile
+            if self._thread is not None:
+                self._left_behind.append(self._thread)
+            self._generation += 1
+            self.counters.stalls += 1
+            self.counters.failures += 1
+            self.last_error = (f"no packet for {now_mono_s - last:.1f}s although the "
+                               "connection stayed open (stuck in FFmpeg)")
+            delay_s = self._backoff.next_delay_s()
+            self._set_state(ReaderState.BACKOFF, f"{self.last_error}; retry in {delay_s:.1f}s")
+            log.warning("%s: %s; new session in %.1fs%s", self.name, self.last_error, delay_s,
+                        "" if len(self._left_behind) < MAX_LEFT_BEHIND else
+                        f" ({MAX_LEFT_BEHIND} stuck sessions left behind: no more)")
+            self._spawn(delay_s)
         return True
 
     # ------------------------------------------------------------------ one session
@@ -246,8 +276,11 @@ class StreamReader:
                 got_frame = True
                 self.last_frame_mono_s = now
             if got_frame and self.state is not ReaderState.STREAMING:
-                self._backoff.reset()
-                self._set_state(ReaderState.STREAMING, "")
+                with self._lock:
+                    if not self._current(gen):
+                        return
+                    self._backoff.reset()
+                    self._set_state(ReaderState.STREAMING, "")
             last = self.last_frame_mono_s if got_frame else session_start
             if last is not None and now - last > self.opts.watchdog_s:
                 self.counters.watchdog_trips += 1

@@ -43,8 +43,8 @@ def ingest_settings(cam: CameraConfig, fit_wh: tuple[int, int] | None = None) ->
             open_timeout_s=s.open_timeout_s,
             read_timeout_s=s.read_timeout_s,
             watchdog_s=s.watchdog_s,
-            backoff_initial_s=s.reconnect_initial_s,
-            backoff_max_s=s.reconnect_max_s,
+            reconnect_initial_s=s.reconnect_initial_s,
+            reconnect_max_s=s.reconnect_max_s,
             decode_threads=s.decode_threads,
         ),
     )

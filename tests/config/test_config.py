@@ -207,3 +207,26 @@ def test_readme_config_example_is_valid(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("CAM_PASS", "secret")
     cfg = parse_config(example, source="README.md")
     assert cfg.zones[0].kind == "danger_zone"
+
+
+def test_old_mqtt_backoff_key_still_works_with_a_notice(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    text = MINIMAL_FOR_DEPRECATION + "mqtt:\n  host: b\n  reconnect_min_s: 0.3\n"
+    with caplog.at_level(logging.WARNING, logger="edge.config.loader"):
+        cfg = parse_config(text)
+    assert cfg.mqtt is not None and cfg.mqtt.reconnect_initial_s == 0.3
+    assert "reconnect_min_s is deprecated" in caplog.text
+    assert "reconnect_initial_s" in caplog.text
+    both = MINIMAL_FOR_DEPRECATION + (
+        "mqtt:\n  host: b\n  reconnect_min_s: 0.3\n  reconnect_initial_s: 0.2\n")
+    with pytest.raises(ConfigError, match="reconnect_initial_s only"):
+        parse_config(both)
+
+
+MINIMAL_FOR_DEPRECATION = """\
+site_id: s
+box_id: b
+detector: {model: m.onnx}
+cameras: [{id: c, url: v.mp4}]
+"""

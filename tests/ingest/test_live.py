@@ -15,7 +15,7 @@ from tests.live_fixtures import StallingProxy, TrickleProxy
 from tests.rtsp_server import RtspServer, wait_until
 
 FAST = ReaderOptions(open_timeout_s=1.5, read_timeout_s=1.5, watchdog_s=3.0,
-                     backoff_initial_s=0.2, backoff_max_s=1.0)
+                     reconnect_initial_s=0.2, reconnect_max_s=1.0)
 
 
 def _drain(cam: CameraSource, seconds: float) -> list[Frame]:

@@ -1,32 +1,15 @@
-"""Backoff, sampling, clock mapping and the latest-frame slot (no I/O)."""
+"""Sampling, clock mapping and the latest-frame slot (no I/O)."""
 
 from __future__ import annotations
 
 import itertools
-import random
 
 import numpy as np
 import pytest
 
-from edge.ingest import Backoff, Frame, LatestFrameSlot
+from edge.ingest import Frame, LatestFrameSlot
 from edge.ingest.clock import StreamClock
 from edge.ingest.sampler import FrameSampler
-
-
-def test_backoff_grows_is_capped_and_jittered_and_resets() -> None:
-    b = Backoff(initial_s=0.5, max_s=8.0, jitter_frac=0.2, rng=random.Random(1))
-    delays = [b.next_delay_s() for _ in range(10)]
-    assert 0.4 <= delays[0] <= 0.6
-    assert all(d <= 8.0 for d in delays)
-    assert delays[-1] >= 8.0 * 0.8  # reached the cap
-    assert len({round(d, 6) for d in delays[-4:]}) > 1  # jitter: not lock-step
-    b.reset()
-    assert b.next_delay_s() <= 0.6
-
-
-def test_backoff_rejects_nonsense() -> None:
-    with pytest.raises(ValueError):
-        Backoff(initial_s=2.0, max_s=1.0)
 
 
 @pytest.mark.parametrize(("stream_fps", "analysis_fps"), [(25, 5), (10, 5), (30, 1), (5, 5)])

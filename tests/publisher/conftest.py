@@ -40,7 +40,7 @@ def broker(tmp_path: Path, require_mosquitto: None) -> Iterator[Mosquitto]:
 def fast_settings(port: int, **overrides: Any) -> MqttConfig:
     """Short backoff and timeouts so outage tests finish in seconds."""
     base: dict[str, Any] = {
-        "host": "127.0.0.1", "port": port, "reconnect_min_s": 0.05, "reconnect_max_s": 0.4,
+        "host": "127.0.0.1", "port": port, "reconnect_initial_s": 0.05, "reconnect_max_s": 0.4,
         "connect_timeout_s": 3.0, "keepalive_s": 5,
     }
     base.update(overrides)

@@ -23,7 +23,7 @@ def _site_file(tmp_path: Path, port: int | None) -> Path:
         "cameras:\n  - id: cam-1\n    url: /nonexistent/a.mp4\n"
     )
     if port is not None:
-        text += f"mqtt:\n  host: 127.0.0.1\n  port: {port}\n  reconnect_min_s: 0.1\n"
+        text += f"mqtt:\n  host: 127.0.0.1\n  port: {port}\n  reconnect_initial_s: 0.1\n"
     path = tmp_path / "site.yaml"
     path.write_text(text)
     return path

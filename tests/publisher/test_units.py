@@ -53,7 +53,7 @@ def test_event_without_sitewarden_type_is_rejected() -> None:
 
 
 def test_backoff_grows_is_capped_and_jittered() -> None:
-    b = Backoff(0.5, 8.0, random.Random(1))
+    b = Backoff(0.5, 8.0, rng=random.Random(1))
     delays = [b.next_delay_s() for _ in range(12)]
     for n, d in enumerate(delays):
         cap = min(8.0, 0.5 * 2**n)
@@ -67,6 +67,8 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
 def test_backoff_rejects_nonsense() -> None:
     with pytest.raises(ValueError):
         Backoff(2.0, 1.0)
+    with pytest.raises(ValueError):
+        Backoff(0.5, 1.0, jitter_frac=1.0)
 
 
 # ------------------------------------------------------------------ settings, schema
@@ -79,7 +81,7 @@ def test_settings_reexported_from_edge_config_and_strict() -> None:
     with pytest.raises(ValidationError, match="password"):
         MqttConfig.model_validate({"host": "h", "password": "secret"})
     with pytest.raises(ValidationError, match="reconnect_max_s"):
-        MqttConfig(host="h", reconnect_min_s=5, reconnect_max_s=1)
+        MqttConfig(host="h", reconnect_initial_s=5, reconnect_max_s=1)
 
 
 def test_publisher_does_not_import_edge() -> None:
