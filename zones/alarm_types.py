@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zones.spec import ZoneKind
+
 GB28181_VIDEO_ALARM_METHOD = 5
 
 
@@ -22,7 +24,7 @@ class AlarmType:
     gb28181_type: int
 
 
-ALARM_TYPES: dict[str, AlarmType] = {
+ALARM_TYPES: dict[ZoneKind, AlarmType] = {
     "danger_zone": AlarmType("intrusion", GB28181_VIDEO_ALARM_METHOD, 6),
     "headcount": AlarmType("density", GB28181_VIDEO_ALARM_METHOD, 10),
     "duty_post": AlarmType("off_post", GB28181_VIDEO_ALARM_METHOD, 1),
@@ -33,7 +35,7 @@ ALARM_TYPES: dict[str, AlarmType] = {
 _BY_NAME: dict[str, AlarmType] = {a.name: a for a in ALARM_TYPES.values()}
 
 
-def alarm_type_of(kind: str) -> AlarmType:
+def alarm_type_of(kind: ZoneKind) -> AlarmType:
     return ALARM_TYPES[kind]
 
 

@@ -7,14 +7,17 @@ engine only ever sees these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
+# The one list of zone kinds: the config's models, alarm types, snapshot colours and the
+# editor's forms are keyed by it (tests check that each covers it exactly).
 ZoneKind = Literal["danger_zone", "duty_post", "headcount", "line", "seal"]
+ZONE_KINDS: tuple[ZoneKind, ...] = get_args(ZoneKind)
 AnchorKind = Literal["bottom_center", "center", "overlap"]
 Direction = Literal["in", "out", "both"]
 
-AREA_KINDS: frozenset[str] = frozenset({"danger_zone", "duty_post", "headcount"})
 LINE_KINDS: frozenset[str] = frozenset({"line", "seal"})
+AREA_KINDS: frozenset[str] = frozenset(ZONE_KINDS) - LINE_KINDS
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from zones.spec import ZoneKind
+
 Phase = Literal["started", "updated", "ended"]
 
 
@@ -31,7 +33,7 @@ class ViolationUpdate:
     phase: Phase
     camera_id: str
     zone_id: str
-    kind: str
+    kind: ZoneKind
     t_s: float
     started_t_s: float
     ended_t_s: float | None

@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from edge.config.site import SiteConfig
-from edge.config.zone import ZONE_KINDS
+from zones.spec import ZONE_KINDS
 
 log = logging.getLogger(__name__)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -155,4 +155,3 @@ ZoneConfig = Annotated[
     DangerZoneConfig | HeadcountConfig | DutyPostConfig | LineConfig | SealConfig,
     Field(discriminator="kind"),
 ]
-ZONE_KINDS = ("danger_zone", "duty_post", "headcount", "line", "seal")

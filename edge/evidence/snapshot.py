@@ -7,12 +7,12 @@ from datetime import datetime
 import cv2
 import numpy as np
 
-from zones.spec import LINE_KINDS, ZoneSpec
+from zones.spec import LINE_KINDS, ZoneKind, ZoneSpec
 from zones.types import Track, ViolationUpdate
 
 # BGR. Order: translucent zone fill, people, zone outline, label; so the outline's colour is
 # exact along the polygon and boxes are not tinted by the fill.
-ZONE_COLOURS_BGR: dict[str, tuple[int, int, int]] = {
+ZONE_COLOURS_BGR: dict[ZoneKind, tuple[int, int, int]] = {
     "danger_zone": (0, 0, 255),
     "seal": (0, 0, 255),
     "line": (255, 0, 255),

@@ -102,3 +102,21 @@ def test_zones_package_is_pure() -> None:
                 assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in {"open", "print"}, f"{path.name} calls {node.func.id}"
+
+
+def test_every_zone_kind_has_a_config_model_an_alarm_type_and_a_colour() -> None:
+    """Zone kinds are listed once (zones.spec.ZONE_KINDS); what is keyed by kind covers it."""
+    import typing
+
+    from edge.config.zone import ZoneConfig
+    from edge.evidence.snapshot import ZONE_COLOURS_BGR
+    from zones.alarm_types import ALARM_TYPES
+    from zones.spec import AREA_KINDS, LINE_KINDS, ZONE_KINDS
+
+    union = typing.get_args(typing.get_args(ZoneConfig)[0])
+    config_kinds = {typing.get_args(m.model_fields["kind"].annotation)[0] for m in union}
+    assert config_kinds == set(ZONE_KINDS)
+    assert set(ALARM_TYPES) == set(ZONE_KINDS)
+    assert set(ZONE_COLOURS_BGR) == set(ZONE_KINDS)
+    assert AREA_KINDS | LINE_KINDS == set(ZONE_KINDS)
+    assert not AREA_KINDS & LINE_KINDS
