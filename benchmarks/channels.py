@@ -54,6 +54,7 @@ import av
 import numpy as np
 
 from edge.assets import assets_dir
+from publisher.events import Event
 from tests.rtsp_server import RtspServer, prepare
 
 ANALYSIS_FPS = 5.0
@@ -493,12 +494,12 @@ def alarm_latency(assets: Path, seconds: float, cameras: int) -> dict[str, Any]:
         sup = Supervisor(cfg, publisher=pub, evidence=False)
         fired: dict[str, float] = {}
 
-        def on_event(ev: dict[str, Any]) -> None:
-            if ev["type"].startswith("sitewarden.violation.") and \
-                    ev["data"]["phase"] == "started":
+        def on_event(ev: Event) -> None:
+            v = ev.violation
+            if v is not None and v.phase == "started":
                 from datetime import datetime
 
-                fired[ev["id"]] = datetime.fromisoformat(ev["time"]).timestamp()
+                fired[ev.id] = datetime.fromisoformat(ev.time).timestamp()
 
         sup.add_listener(on_event)
         sup.start()

@@ -81,7 +81,7 @@ def paced(port: int, workdir: Path, rate: float, seconds: float) -> dict[str, An
         delay = t0 + i / rate - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        acks.emitted(ev["id"])
+        acks.emitted(ev.id)
         t = time.perf_counter()
         pub.publish_event(ev)
         call_s.append(time.perf_counter() - t)

@@ -32,6 +32,7 @@ import paho.mqtt.client as mqtt
 
 from publisher import connection, status
 from publisher.backoff import Backoff
+from publisher.events import Event
 from publisher.outbox import Evictable, Outbox
 from publisher.settings import MqttConfig
 from publisher.topics import Topics, check_segment
@@ -120,23 +121,17 @@ class Publisher:
         self._thread = threading.Thread(target=self.run, name="mqtt-publisher", daemon=True)
         self._thread.start()
 
-    def publish_event(self, event: dict[str, Any]) -> None:
+    def publish_event(self, event: Event) -> None:
         """Commit one CloudEvent to the outbox (durable on return), then let it be sent."""
-        if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not event["id"]:
-            raise ValueError("event must be a CloudEvent dict with a non-empty string 'id'")
+        if not event.id:
+            raise ValueError("an event needs a non-empty id")
         topic = self.topics.event(event)
-        data = event.get("data")
-        if not isinstance(data, dict):
-            data = {}
-        phase = data.get("phase")
-        is_update = phase == "updated" and str(event.get("type", "")).startswith(
-            "sitewarden.violation.")
-        violation_id = data.get("violation_id")
+        v = event.violation
         self.outbox.put(
-            topic, status.encode(event), event_id=event["id"],
-            violation_id=violation_id if isinstance(violation_id, str) else None,
-            phase=phase if isinstance(phase, str) else None,
-            cls=Evictable.UPDATE if is_update else Evictable.PROTECTED,
+            topic, status.encode(event.to_wire()), event_id=event.id,
+            violation_id=v.violation_id if v is not None else None,
+            phase=v.phase if v is not None else None,
+            cls=Evictable.UPDATE if v is not None and v.phase == "updated" else Evictable.PROTECTED,
         )
         self._after_outbox_change()
         self._wake()

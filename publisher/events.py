@@ -1,16 +1,20 @@
-"""CloudEvents 1.0 envelopes for violations and camera status (the wire contract).
+"""CloudEvents 1.0 events: violations, camera and box states, reviews (the wire contract).
 
-The same JSON goes to MQTT, to `replay --events-out` and to the review page. Builders here
-take plain values, never frames: the publisher knows events, not video.
+An `Event` is a typed value from the rule engine to the wire: the same JSON
+(`Event.to_wire()`) goes to MQTT, to `replay --events-out`, to the local store and to the
+console. Builders here take plain values, never frames: the publisher knows events, not
+video. `data` is the wire schema of each family (pydantic, as at every wire boundary).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SPECVERSION = "1.0"
 _NS = uuid.UUID("6f1d3c2e-5b8a-4c71-9a44-2a7e0b9e51d0")
@@ -50,16 +54,120 @@ class ViolationData(BaseModel):
     evidence: EvidenceRef = Field(default_factory=EvidenceRef)
 
 
-class CloudEvent(BaseModel):
+class StateData(BaseModel):
+    """`sitewarden.camera.<state>` and `sitewarden.box.<state>`: a state change and why."""
+
     model_config = ConfigDict(extra="allow")
-    specversion: Literal["1.0"] = "1.0"
+    site_id: str
+    box_id: str
+    camera_id: str
+    state: str
+
+
+class ReviewData(BaseModel):
+    """`sitewarden.review.decided`: an operator's decision on a violation (or its reopening)."""
+
+    model_config = ConfigDict(extra="allow")
+    violation_id: str
+    site_id: str
+    box_id: str
+    camera_id: str
+    zone_id: str = ""
+    action: Literal["decided", "reopened"] = "decided"
+    decision: str | None = None
+    reason: str | None = None
+    comment: str | None = None
+    dispatched_to: str | None = None
+    by: str
+    at: str
+
+
+EventData = ViolationData | StateData | ReviewData
+
+
+class EventError(ValueError):
+    """A JSON object that is not a sitewarden CloudEvent."""
+
+
+@dataclass(frozen=True)
+class Event:
+    """One CloudEvent on its way to the wire.
+
+    `sequence` is the CloudEvents sequence extension: the box numbers every event it emits
+    (a decimal string, per box, persisted), so that a consumer can see gaps.
+    """
+
     id: str
-    source: str
     type: str
-    subject: str | None = None
+    source: str
+    subject: str | None
     time: str
-    datacontenttype: str = "application/json"
-    data: dict[str, Any]
+    data: EventData
+    sequence: str | None = None
+
+    @property
+    def family(self) -> str:
+        """`violation`, `camera`, `box` or `review` (the second part of `type`)."""
+        parts = self.type.split(".")
+        return parts[1] if len(parts) > 2 else ""
+
+    @property
+    def camera_id(self) -> str:
+        return self.data.camera_id
+
+    @property
+    def violation(self) -> ViolationData | None:
+        return self.data if isinstance(self.data, ViolationData) else None
+
+    def with_sequence(self, n: int) -> Event:
+        return replace(self, sequence=str(n))
+
+    def to_wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "specversion": SPECVERSION, "id": self.id, "source": self.source,
+            "type": self.type, "subject": self.subject, "time": self.time,
+            "datacontenttype": "application/json",
+            "data": self.data.model_dump(mode="json"),
+        }
+        if self.sequence is not None:
+            out["sequence"] = self.sequence
+        return out
+
+    @classmethod
+    def from_wire(cls, obj: Mapping[str, Any]) -> Event:
+        """Parse a received CloudEvent; EventError says what is wrong."""
+        if not isinstance(obj, Mapping):
+            raise EventError(f"an event is a JSON object, got {type(obj).__name__}")
+        for key in ("id", "type", "source", "time"):
+            if not isinstance(obj.get(key), str) or not obj[key]:
+                raise EventError(f"{key}: a non-empty string is required")
+        if obj.get("specversion") != SPECVERSION:
+            got = obj.get("specversion")
+            raise EventError(f"specversion: expected {SPECVERSION!r}, got {got!r}")
+        seq = obj.get("sequence")
+        if seq is not None and (not isinstance(seq, str) or not seq.isdigit()):
+            raise EventError(f"sequence: a decimal string is required, got {seq!r}")
+        subject = obj.get("subject")
+        return cls(obj["id"], obj["type"], obj["source"],
+                   subject if isinstance(subject, str) else None, obj["time"],
+                   _parse_data(obj["type"], obj.get("data")), seq)
+
+
+def _parse_data(etype: str, data: Any) -> EventData:
+    family = etype.split(".")[1] if etype.count(".") >= 2 else ""
+    if not etype.startswith("sitewarden.") or family not in _DATA_MODELS:
+        raise EventError(f"type: unknown event type {etype!r}")
+    try:
+        return _DATA_MODELS[family].model_validate(data)
+    except ValidationError as e:
+        first = e.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise EventError(f"data.{where}: {first['msg']}") from None
+
+
+_DATA_MODELS: dict[str, type[EventData]] = {
+    "violation": ViolationData, "camera": StateData, "box": StateData, "review": ReviewData,
+}
 
 
 def source_uri(site_id: str, box_id: str) -> str:
@@ -71,17 +179,20 @@ def event_id(*parts: object) -> str:
     return str(uuid.uuid5(_NS, "/".join(str(p) for p in parts)))
 
 
-def violation_event(data: ViolationData, time: datetime, seq: int = 0) -> dict[str, Any]:
-    """Envelope one violation phase; `seq` distinguishes successive `updated` phases."""
-    ev = CloudEvent(
+def _iso(time: datetime) -> str:
+    return time.isoformat(timespec="milliseconds")
+
+
+def violation_event(data: ViolationData, time: datetime, seq: int = 0) -> Event:
+    """One violation phase; `seq` distinguishes successive `updated` phases."""
+    return Event(
         id=event_id(data.violation_id, data.phase, seq),
         source=source_uri(data.site_id, data.box_id),
         type=f"sitewarden.violation.{data.kind}",
         subject=f"{data.camera_id}/{data.zone_id}",
-        time=time.isoformat(timespec="milliseconds"),
-        data=data.model_dump(mode="json"),
+        time=_iso(time),
+        data=data,
     )
-    return ev.model_dump(mode="json", exclude_none=False)
 
 
 def camera_event(
@@ -90,19 +201,18 @@ def camera_event(
     camera_id: str,
     state: Literal["offline", "online", "tampered"],
     time: datetime,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    data = {"site_id": site_id, "box_id": box_id, "camera_id": camera_id, "state": state}
-    data.update(detail or {})
-    ev = CloudEvent(
+    detail: Mapping[str, Any] | None = None,
+) -> Event:
+    data = StateData(site_id=site_id, box_id=box_id, camera_id=camera_id, state=state,
+                     **dict(detail or {}))
+    return Event(
         id=event_id(site_id, box_id, camera_id, state, time.isoformat()),
         source=source_uri(site_id, box_id),
         type=f"sitewarden.camera.{state}",
         subject=camera_id,
-        time=time.isoformat(timespec="milliseconds"),
+        time=_iso(time),
         data=data,
     )
-    return ev.model_dump(mode="json")
 
 
 BOX_SUBJECT = "_box"  # topic level used for box-wide events (not a camera)
@@ -113,19 +223,28 @@ def box_event(
     box_id: str,
     state: Literal["degraded", "ok"],
     time: datetime,
-    detail: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A box-wide health change (e.g. evidence storage full): `sitewarden.box.<state>`."""
-    data: dict[str, Any] = {
-        "site_id": site_id, "box_id": box_id, "camera_id": BOX_SUBJECT, "state": state,
-    }
-    data.update(detail or {})
-    ev = CloudEvent(
+    detail: Mapping[str, Any] | None = None,
+) -> Event:
+    """A box-wide health change (e.g. a full disk): `sitewarden.box.<state>`."""
+    data = StateData(site_id=site_id, box_id=box_id, camera_id=BOX_SUBJECT, state=state,
+                     **dict(detail or {}))
+    return Event(
         id=event_id(site_id, box_id, "box", state, time.isoformat()),
         source=source_uri(site_id, box_id),
         type=f"sitewarden.box.{state}",
         subject=BOX_SUBJECT,
-        time=time.isoformat(timespec="milliseconds"),
+        time=_iso(time),
         data=data,
     )
-    return ev.model_dump(mode="json")
+
+
+def review_event(data: ReviewData, time: datetime, seq: int) -> Event:
+    """An operator's decision; `seq` numbers the decisions of one violation (dedup key)."""
+    return Event(
+        id=event_id(data.violation_id, "review", seq),
+        source=source_uri(data.site_id, data.box_id),
+        type="sitewarden.review.decided",
+        subject=f"{data.camera_id}/{data.zone_id}",
+        time=_iso(time),
+        data=data,
+    )

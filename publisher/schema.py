@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from publisher.events import ViolationData
+from publisher.events import ReviewData, ViolationData
 
 SCHEMA_ID = "https://sitewarden.invalid/schemas/event.schema.json"
 
@@ -28,6 +28,10 @@ class _Envelope(BaseModel):
     source: str = Field(description="/sitewarden/<site_id>/<box_id>")
     time: str = Field(description="ISO 8601 with offset, when the event was emitted")
     datacontenttype: Literal["application/json"] = "application/json"
+    sequence: str | None = Field(
+        default=None, pattern=r"^[0-9]+$",
+        description="CloudEvents sequence extension: the box numbers its events (decimal, "
+        "per box, increasing, persisted across restarts) so that a consumer sees gaps")
 
 
 class ViolationEvent(_Envelope):
@@ -46,8 +50,33 @@ class CameraEvent(_Envelope):
     data: CameraData
 
 
-EVENT_ADAPTER: TypeAdapter[ViolationEvent | CameraEvent] = TypeAdapter(
-    ViolationEvent | CameraEvent
+class BoxData(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    site_id: str
+    box_id: str
+    camera_id: Literal["_box"]
+    state: Literal["degraded", "ok"]
+    reason: str | None = Field(default=None, description="e.g. disk_full")
+
+
+class BoxEvent(_Envelope):
+    """The box's own health changed (degraded: a part does not work, e.g. a full disk)."""
+
+    type: str = Field(pattern=r"^sitewarden\.box\.(degraded|ok)$")
+    subject: Literal["_box"]
+    data: BoxData
+
+
+class ReviewEvent(_Envelope):
+    """An operator decided on a violation (or reopened it); consumers upsert by `id`."""
+
+    type: Literal["sitewarden.review.decided"]
+    subject: str = Field(description="<camera_id>/<zone_id>")
+    data: ReviewData
+
+
+EVENT_ADAPTER: TypeAdapter[ViolationEvent | CameraEvent | BoxEvent | ReviewEvent] = TypeAdapter(
+    ViolationEvent | CameraEvent | BoxEvent | ReviewEvent
 )
 
 

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from publisher.events import Event
 
 _FORBIDDEN = ("/", "+", "#", "\x00")
 
@@ -29,25 +30,21 @@ def check_segment(value: object, what: str) -> str:
     return value
 
 
-def event_camera_and_kind(event: dict[str, Any]) -> tuple[str, str]:
-    """Camera and topic kind of a CloudEvent from publisher.events.
+def event_camera_and_kind(event: Event) -> tuple[str, str]:
+    """Camera and topic kind of an event.
 
     `sitewarden.violation.<kind>` → `<kind>` (danger_zone, duty_post, ...);
     `sitewarden.camera.<state>` → `camera`; any other `sitewarden.<family>.<x>` → `<family>`.
-    The camera is `data.camera_id`, else the first level of `subject`.
+    The camera is `data.camera_id`.
     """
-    etype = event.get("type")
-    if not isinstance(etype, str) or not etype.startswith("sitewarden."):
+    etype = event.type
+    if not etype.startswith("sitewarden."):
         raise TopicError(f"event type must start with 'sitewarden.', got {etype!r}")
     parts = etype.split(".")
     if len(parts) < 3 or not all(parts):
         raise TopicError(f"event type {etype!r} must look like sitewarden.<family>.<name>")
     kind = parts[2] if parts[1] == "violation" else parts[1]
-    data = event.get("data")
-    camera = data.get("camera_id") if isinstance(data, dict) else None
-    if camera is None and isinstance(event.get("subject"), str):
-        camera = event["subject"].split("/", 1)[0]
-    return check_segment(camera, "camera id"), check_segment(kind, "event kind")
+    return check_segment(event.camera_id, "camera id"), check_segment(kind, "event kind")
 
 
 @dataclass(frozen=True)
@@ -77,7 +74,7 @@ class Topics:
     def camera_status(self, camera_id: str) -> str:
         return f"{self.root}/cameras/{check_segment(camera_id, 'camera id')}/status"
 
-    def event(self, event: dict[str, Any]) -> str:
+    def event(self, event: Event) -> str:
         camera, kind = event_camera_and_kind(event)
         return f"{self.root}/events/{camera}/{kind}"
 

@@ -1,7 +1,13 @@
-"""One camera at run time: ingest → health/tamper → motion gate → (detector) → pipeline.
+"""One camera at run time: ingest → health/tamper → motion gate → (detector) → core.
 
-The inference scheduler calls prepare() and finish() for one frame at a time per camera;
-the supervisor calls tick() about once a second (offline detection, paused rule clocks).
+The live driver of the analysis core (edge/core/camera.py). The inference scheduler calls
+prepare() and finish() for one frame at a time per camera; the supervisor calls tick()
+about once a second (offline detection, paused rule clocks).
+
+Locking: `_lock` guards the core and the health state; analysis, tick and reconfigure
+take it in turn. Events leave through `emit`, which only queues them (the supervisor's
+event dispatcher writes them to the disk and the network), so nothing under the lock waits
+on the disk or the network.
 """
 
 from __future__ import annotations
@@ -14,14 +20,15 @@ from datetime import datetime
 from typing import Any
 
 import av
-import numpy as np
 
 from edge.config import CameraConfig, SiteConfig
+from edge.core.camera import CameraCore
+from edge.core.frames import Frame
+from edge.core.protocols import EventSink, EvidenceLike
 from edge.health import CameraHealth, HealthTransition, small_grey
 from edge.health.tamper import TamperSettings
-from edge.ingest import CameraSource, Frame, LatestFrameSlot, ReaderOptions
+from edge.ingest import CameraSource, LatestFrameSlot, ReaderOptions
 from edge.ingest.camera import IngestSettings
-from edge.pipeline import CameraPipeline, FrameResult
 from edge.runtime.motion import MotionGate
 from edge.runtime.stats import AnalysisCounters, RateMeter
 from models.types import Detections
@@ -29,7 +36,6 @@ from publisher.events import camera_event
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[dict[str, Any]], None]
 StatusSink = Callable[[str, str, dict[str, Any]], None]
 
 
@@ -81,7 +87,7 @@ class CameraRunner:
         camera_id: str,
         emit: EventSink,
         set_status: StatusSink,
-        evidence: Any = None,
+        evidence: EvidenceLike | None = None,
         phase_frac: float = 0.0,
         fit_wh: tuple[int, int] | None = None,
     ) -> None:
@@ -106,18 +112,20 @@ class CameraRunner:
                                    h.tamper_enabled, h.tamper_interval_s)
         m = cam.motion
         self.motion = MotionGate(m.enabled, m.refresh_s, m.min_changed_frac, m.pixel_threshold)
-        self.pipeline = CameraPipeline(cfg, camera_id)
+        self.core = CameraCore(cfg, camera_id, emit, evidence)
         self.counters = AnalysisCounters()
         self.rates = {"in": RateMeter(), "analysed": RateMeter(), "inferred": RateMeter()}
         self.fps = {"in": 0.0, "analysed": 0.0, "inferred": 0.0}
-        # Pipeline and health: analysis vs tick vs reload. The evidence recorder locks its
-        # own state (packets come from the ingest thread); it needs no lock here, and one
-        # would make the ingest thread wait while analysis scores a snapshot's clarity.
+        # Core and health: analysis vs tick vs reload. The evidence recorder locks its own
+        # state (packets come from the ingest thread); it needs no lock here, and one would
+        # make the ingest thread wait while analysis scores a snapshot's clarity.
         self._lock = threading.Lock()
         self._started_wall_s = time.time()
         self._main_stream: Any = None
         self._main_offset_pending = False
-        self.busy = False  # owned by the scheduler
+        # Set while a scheduler worker holds this camera's frame (set and cleared under the
+        # scheduler's lock); the ingest thread reads it to hold back a due sample.
+        self.busy = threading.Event()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -129,7 +137,7 @@ class CameraRunner:
 
     # ------------------------------------------------------------------ analysis
     def _ready_for_frame(self) -> bool:
-        return not self.busy and self.slot.peek_received_mono_s() is None
+        return not self.busy.is_set() and self.slot.peek_received_mono_s() is None
 
     @property
     def drops(self) -> int:
@@ -153,25 +161,14 @@ class CameraRunner:
         frame = prep.frame
         if detections is not None and prep.grey is not None:
             self.motion.detected(prep.grey, frame.source_time_s)
-        h, w = frame.image_bgr.shape[:2]
         with self._lock:
-            observable = self.health.observable
-            res = self.pipeline.process(detections, (w, h), frame.source_time_s,
-                                        frame.wall_time_s, observable=observable)
-            picture = frame.evidence_bgr() if res.updates and self.evidence is not None \
-                else None
-            self._emit_updates(res, picture)
-            self._poll_evidence(frame.source_time_s)
+            self.core.analyse(frame, detections, observable=self.health.observable)
         self.counters.add_analysed(frame.wall_time_s, time.monotonic() - frame.received_mono_s)
 
-    def _poll_evidence(self, source_time_s: float) -> None:
-        if self.evidence is None:
-            return
-        completed = self.evidence.poll(source_time_s)
-        for ready in completed:
-            ev = self.pipeline.evidence_ready(ready.violation_id, ready.evidence)
-            if ev is not None:
-                self._emit(ev)
+    def finish_evidence(self, timeout_s: float) -> None:
+        """At shutdown (the health tick has stopped): write and announce open clips."""
+        with self._lock:
+            self.core.finish_evidence(timeout_s)
 
     # ------------------------------------------------------------------ periodic
     def tick(self, now_wall_s: float) -> None:
@@ -184,9 +181,7 @@ class CameraRunner:
                 # No frames: step the rules anyway, so their clocks pause and open
                 # violations say that the zone could not be watched.
                 src_t = now_wall_s - self.source.clock.start_wall_s
-                res = self.pipeline.process(Detections.empty(), (1, 1), src_t, now_wall_s,
-                                            observable=False)
-                self._emit_updates(res, None)
+                self.core.step_unobserved(src_t, now_wall_s)
         if transition is not None:
             self._report(transition)
 
@@ -207,7 +202,7 @@ class CameraRunner:
             detail["unwatched_zones"] = zones
         log.log(logging.INFO if t.state == "online" else logging.WARNING,
                 "camera %s: %s (%s)", self.camera_id, t.state, detail.get("reason", ""))
-        when = datetime.fromtimestamp(t.t_wall_s, self.pipeline.tz)
+        when = datetime.fromtimestamp(t.t_wall_s, self.core.tz)
         self._emit(camera_event(self.cfg.site_id, self.cfg.box_id, self.camera_id, t.state,
                                 when, detail))
         self._set_status(self.camera_id, t.state, detail)
@@ -216,25 +211,12 @@ class CameraRunner:
     def reconfigure(self, cfg: SiteConfig) -> None:
         with self._lock:
             old_zones = [z.model_dump() for z in self.cfg.zones_of(self.camera_id)]
-            res = self.pipeline.reconfigure(cfg)
-            if self.evidence is not None:
-                self.evidence.set_zones({z.id: z.to_spec() for z in cfg.zones_of(self.camera_id)})
+            self.core.reconfigure(cfg)
             new_zones = [z.model_dump() for z in cfg.zones_of(self.camera_id)]
             if old_zones != new_zones and self.health.tamper is not None:
                 # Redrawn zones usually follow a re-aimed camera: learn the view again.
                 self.health.tamper.reset_reference()
             self.cfg = cfg
-        self._emit_updates(res, None)
-
-    def _emit_updates(self, res: FrameResult, frame_bgr: np.ndarray | None) -> None:
-        """Emit each update's event and show it to the evidence recorder; updates made
-        without a picture (camera offline, zone edited) can still end their clips."""
-        for update, event in zip(res.updates, res.events, strict=True):
-            self._emit(event)
-            if self.evidence is not None:
-                wall = datetime.fromtimestamp(update.t_s, self.pipeline.tz)
-                src_t = event["data"]["source_time_s"]
-                self.evidence.on_update(update, frame_bgr, src_t, wall)
 
     # ------------------------------------------------------------------ evidence feed
     def _on_main_session(self, stream: Any) -> None:
@@ -242,18 +224,17 @@ class CameraRunner:
         self._main_offset_pending = True
 
     def _on_main_packet(self, packet: av.Packet) -> None:
-        ev = self.evidence
-        if ev is None:
-            return
+        # On the ingest thread, without the camera's lock: the recorder locks its own state.
         if self._main_offset_pending:
             if packet.pts is None or packet.time_base is None:
                 return
             # Put the main stream's packets on this camera's source clock (the analysed
             # frames' clock), from the arrival time of the session's first packet.
             now_src_s = time.time() - self.source.clock.start_wall_s
-            ev.set_stream(self._main_stream, now_src_s - float(packet.pts * packet.time_base))
+            self.core.set_stream(self._main_stream,
+                                 now_src_s - float(packet.pts * packet.time_base))
             self._main_offset_pending = False
-        ev.add_packet(packet)
+        self.core.add_packet(packet)
 
     # ------------------------------------------------------------------ stats
     def _update_rates(self) -> None:

@@ -23,17 +23,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from typing import Any, Protocol
 
+from edge.core.protocols import DetectorLike
 from edge.runtime.camera import CameraRunner, Prepared
-from models.types import Detections
 
 log = logging.getLogger(__name__)
-
-
-class DetectorLike(Protocol):
-    def detect(self, image_bgr: Any) -> Detections: ...
-    def detect_batch(self, images: Sequence[Any]) -> list[Detections]: ...
 
 
 class InferenceScheduler:
@@ -98,11 +92,11 @@ class InferenceScheduler:
     def _claim_camera(self) -> CameraRunner | None:
         with self._cond:
             while not self._stop.is_set():
-                ready = [(t, r) for r in self._runners if not r.busy
+                ready = [(t, r) for r in self._runners if not r.busy.is_set()
                          if (t := r.slot.peek_received_mono_s()) is not None]
                 if ready:
                     runner = min(ready, key=lambda x: x[0])[1]
-                    runner.busy = True
+                    runner.busy.set()
                     return runner
                 self._cond.wait(0.5)
             return None
@@ -119,7 +113,7 @@ class InferenceScheduler:
     def _release(self, runners: list[CameraRunner]) -> None:
         with self._cond:
             for r in runners:
-                r.busy = False
+                r.busy.clear()
             self._cond.notify_all()
 
     def _prepare_loop(self) -> None:

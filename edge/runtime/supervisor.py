@@ -1,33 +1,34 @@
 """The live runtime: every camera, shared inference, health, publisher, HTTP, config reload.
 
     sup = Supervisor(cfg, config_path)
-    sup.start()          # threads: one or two readers per camera, inference workers,
-    sup.run()            # a 1 Hz housekeeping loop (health, reload, stats) until stop()
+    sup.start()          # threads: one or two readers per camera, inference workers, the
+    sup.run()            # event dispatcher; a 1 Hz housekeeping loop until stop()
     sup.close()          # bounded: readers and workers get a few seconds, then are abandoned
 
-stop() may be called from a signal handler or any thread.
+stop() may be called from a signal handler or any thread. Every thread and lock is listed in
+docs/runtime.md.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edge.config import SiteConfig
-from edge.runtime.camera import CameraRunner, EventSink
+from edge.core.protocols import DetectorLike, EventSink
+from edge.runtime.camera import CameraRunner
+from edge.runtime.dispatch import EventDispatcher
 from edge.runtime.reload import ConfigWatcher
-from edge.runtime.scheduler import DetectorLike, InferenceScheduler
+from edge.runtime.scheduler import InferenceScheduler
+from publisher.events import Event, box_event
 
 log = logging.getLogger(__name__)
-
-DetectorFactory = Callable[[int], DetectorLike]  # threads → a new session
 
 
 class Supervisor:
@@ -44,15 +45,14 @@ class Supervisor:
         self.cfg = cfg
         self.publisher = publisher
         self.tick_s = tick_s
-        self._listeners: list[EventSink] = []
-        self.recent_events: deque[dict[str, Any]] = deque(maxlen=500)
-        self._events_lock = threading.Lock()
+        self.dispatcher = EventDispatcher([self._publish] if publisher is not None else [])
         self._stop = threading.Event()
         self._evidence_on = evidence and cfg.storage.evidence.enabled
+        self._storage_lock = threading.Lock()
         self.storage_state = "ok"
         self.retention = self._make_retention() if self._evidence_on else None
         self._retention_thread: threading.Thread | None = None
-        dets, max_batch = (list(detectors), 1) if detectors else open_detectors(cfg)
+        dets, max_batch = (list(detectors), 1) if detectors else _open_detectors(cfg)
         info = getattr(dets[0], "info", None) if dets else None
         self._fit_wh: tuple[int, int] | None = info.input_wh if info is not None else None
         enabled = [c.id for c in cfg.cameras if c.enabled]
@@ -69,11 +69,11 @@ class Supervisor:
     def _make_runner(self, camera_id: str, phase_frac: float) -> CameraRunner:
         evidence = None
         if self._evidence_on:
-            from edge.components import make_recorder
+            from edge.evidence.build import recorder_for
 
-            evidence = make_recorder(self.cfg, camera_id, is_pending=self._is_pending(),
-                                     threaded=True, retention=self.retention,
-                                     on_status=self._storage_status)
+            evidence = recorder_for(self.cfg, camera_id, is_pending=self._is_pending(),
+                                    threaded=True, retention=self.retention,
+                                    on_status=self._storage_status)
         return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
                             phase_frac, fit_wh=self._fit_wh)
 
@@ -89,36 +89,36 @@ class Supervisor:
         return self.publisher.is_pending if self.publisher is not None else None
 
     def _storage_status(self, state: str, detail: dict[str, Any]) -> None:
-        """A full disk degrades evidence only: detection and delivery go on; say so once."""
-        from datetime import UTC, datetime
+        """A full disk degrades evidence only: detection and delivery go on; say so once.
 
-        from publisher.events import box_event
-
-        norm = "degraded" if state != "ok" else "ok"
-        if norm == self.storage_state:
-            return
-        self.storage_state = norm
+        Called from evidence writer threads and retention: the check and the change are
+        one step under a lock, so two of them never both report the same change."""
+        norm: Any = "degraded" if state != "ok" else "ok"
+        with self._storage_lock:
+            if norm == self.storage_state:
+                return
+            self.storage_state = norm
+            event = box_event(self.cfg.site_id, self.cfg.box_id, norm, datetime.now(UTC),
+                              {"part": "evidence_storage", **detail})
+            self.emit(event)
         log.warning("evidence storage %s: %s", norm, detail)
-        self.emit(box_event(self.cfg.site_id, self.cfg.box_id, norm,  # type: ignore[arg-type]
-                            datetime.now(UTC), {"part": "evidence_storage", **detail}))
 
     def add_listener(self, fn: EventSink) -> None:
-        self._listeners.append(fn)
+        """`fn` gets every event on the dispatcher thread, after the publisher."""
+        self.dispatcher.add_sink(fn)
+
+    @property
+    def recent_events(self) -> list[Event]:
+        return list(self.dispatcher.recent)
 
     # ------------------------------------------------------------------ events
-    def emit(self, event: dict[str, Any]) -> None:
-        with self._events_lock:
-            self.recent_events.append(event)
-        if self.publisher is not None:
-            try:
-                self.publisher.publish_event(event)
-            except Exception:
-                log.exception("event %s could not be queued for MQTT", event.get("id"))
-        for fn in self._listeners:
-            try:
-                fn(event)
-            except Exception:
-                log.exception("event listener failed")
+    def emit(self, event: Event) -> None:
+        """Queue an event for the sinks; never waits on the disk or the network."""
+        self.dispatcher.submit(event)
+
+    def _publish(self, event: Event) -> None:
+        assert self.publisher is not None
+        self.publisher.publish_event(event)
 
     def _set_status(self, camera_id: str, state: str, detail: dict[str, Any]) -> None:
         if self.publisher is not None:
@@ -127,6 +127,7 @@ class Supervisor:
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
         self.started_wall_s = time.time()
+        self.dispatcher.start()
         self.scheduler.start()
         for r in self.runners:
             r.start()
@@ -185,16 +186,19 @@ class Supervisor:
                 self._finish_evidence(r)
         if self.retention is not None:
             self.retention.stop()
+        # Last: every event, evidence announcements included, reaches the sinks before the
+        # caller closes the publisher.
+        if not self.dispatcher.drain(max(1.0, deadline - time.monotonic())):
+            log.warning("%d event(s) not dispatched at shutdown",
+                        self.dispatcher.stats()["queued"])
+        self.dispatcher.stop(timeout_s=1.0)
 
     def _finish_evidence(self, runner: CameraRunner) -> None:
         """Write open clips with what is buffered and announce them before the publisher
         closes, so that no finished file goes unannounced."""
         assert runner.evidence is not None
         try:
-            for ready in runner.evidence.finish(timeout_s=2.0):
-                event = runner.pipeline.evidence_ready(ready.violation_id, ready.evidence)
-                if event is not None:
-                    self.emit(event)
+            runner.finish_evidence(timeout_s=2.0)
         except Exception:
             log.exception("camera %s: evidence could not be finished", runner.camera_id)
         with contextlib.suppress(Exception):
@@ -243,17 +247,8 @@ class Supervisor:
         return out
 
 
-def open_detectors(cfg: SiteConfig) -> tuple[list[DetectorLike], int]:
-    """Sessions and batch size for this box (see scheduler.py)."""
-    from edge.components import open_detector
+def _open_detectors(cfg: SiteConfig) -> tuple[list[DetectorLike], int]:
+    from edge.core.detect import open_detectors
 
-    cores = os.cpu_count() or 1
-    d = cfg.detector
-    first = open_detector(cfg, threads=d.threads)
-    info = first.info
-    if info.batchable and d.sessions == 0:
-        # One batched session using the cores beats several small ones.
-        batched = open_detector(cfg, threads=max(d.threads, cores))
-        return [batched], info.max_batch or 8
-    n = d.sessions or cores
-    return [first] + [open_detector(cfg, threads=d.threads) for _ in range(n - 1)], 1
+    sessions, max_batch = open_detectors(cfg)
+    return list(sessions), max_batch

@@ -30,11 +30,13 @@ storage: {{directory: "{tmp_path}"}}
 """)
     sup = Supervisor(cfg, detectors=[_NoPeople()], tick_s=0.05)
     seen: list[dict[str, Any]] = []
-    sup.add_listener(seen.append)
+    sup.add_listener(lambda e: seen.append(e.to_wire()))
+    sup.dispatcher.start()
     sup._storage_status("degraded", {"reason": "disk_full", "free_bytes": 0})
     sup._storage_status("degraded", {"reason": "disk_full", "free_bytes": 0})
     assert sup.health()["status"] == "degraded"
     sup._storage_status("ok", {})
+    assert sup.dispatcher.drain(5)
     assert [e["type"] for e in seen] == ["sitewarden.box.degraded", "sitewarden.box.ok"]
     assert seen[0]["data"]["reason"] == "disk_full"
     assert sup.health()["storage"] == "ok"

@@ -1,4 +1,4 @@
-"""CameraPipeline: frames the motion gate did not detect keep the people where they were."""
+"""CameraAnalysis: frames the motion gate did not detect keep the people where they were."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import numpy as np
 import yaml
 
 from edge.config import parse_config
-from edge.pipeline import CameraPipeline
+from edge.core.analysis import CameraAnalysis
 from models.types import Detections
 
 
-def _pipeline(min_duration_s: float = 1.0) -> CameraPipeline:
+def _pipeline(min_duration_s: float = 1.0) -> CameraAnalysis:
     doc = {
         "site_id": "s", "box_id": "b", "timezone": "UTC",
         "detector": {"model": "m.onnx"},
@@ -19,7 +19,7 @@ def _pipeline(min_duration_s: float = 1.0) -> CameraPipeline:
                    "points": [[0, 0], [1, 0], [1, 1], [0, 1]], "min_duration_s": min_duration_s,
                    "clear_s": 1.0}],
     }
-    return CameraPipeline(parse_config(yaml.safe_dump(doc)), "c1")
+    return CameraAnalysis(parse_config(yaml.safe_dump(doc)), "c1")
 
 
 def _person(x_px: float) -> Detections:

@@ -7,7 +7,7 @@ from contextlib import closing
 
 import pytest
 
-from edge.replay import _prefetch
+from edge.replay.driver import _prefetch
 
 
 def test_consumer_failure_closes_every_upstream_stage() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import av
 
-from edge.ingest import CameraSource, Frame, ReaderOptions, ReaderState, StreamReader
+from edge.core.frames import Frame
+from edge.ingest import CameraSource, ReaderOptions, ReaderState, StreamReader
 from edge.ingest.camera import IngestSettings
 from tests.live_fixtures import StallingProxy, TrickleProxy
 from tests.rtsp_server import RtspServer, wait_until

@@ -7,9 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from edge.ingest import Frame, LatestFrameSlot
+from edge.core.frames import Frame
+from edge.core.sampler import FrameSampler
+from edge.ingest import LatestFrameSlot
 from edge.ingest.clock import StreamClock
-from edge.ingest.sampler import FrameSampler
 
 
 @pytest.mark.parametrize(("stream_fps", "analysis_fps"), [(25, 5), (10, 5), (30, 1), (5, 5)])
@@ -118,7 +119,7 @@ def test_analysis_size_fits_the_detector_input(
     resolution_wh: tuple[int, int], fit_wh: tuple[int, int] | None, max_width_px: int,
     expected_wh: tuple[int, int],
 ) -> None:
-    from edge.ingest.camera import analysis_size_wh
+    from edge.core.frames import analysis_size_wh
 
     assert analysis_size_wh(resolution_wh, fit_wh, max_width_px) == expected_wh
 

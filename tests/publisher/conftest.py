@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from publisher.events import TrackedObject, ViolationData, violation_event
+from publisher.events import Event, TrackedObject, ViolationData, violation_event
 from publisher.settings import MqttConfig
 from tests.publisher.mosquitto import MOSQUITTO, Mosquitto
 
@@ -50,7 +50,7 @@ def fast_settings(port: int, **overrides: Any) -> MqttConfig:
 def make_event(
     i: int, *, phase: str = "started", violation_id: str | None = None, camera: str = "cam-1",
     kind: str = "danger_zone", seq: int = 0,
-) -> dict[str, Any]:
+) -> Event:
     now = datetime(2026, 1, 1, 8, 0, 0, tzinfo=UTC)
     data = ViolationData(
         violation_id=violation_id or f"v-{i:05d}", phase=phase,

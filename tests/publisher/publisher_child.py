@@ -24,7 +24,7 @@ def main() -> None:
     for i in range(first, first + count):
         ev = make_event(i)
         pub.publish_event(ev)
-        print(f"C {ev['id']}", flush=True)
+        print(f"C {ev.id}", flush=True)
     ok = pub.flush(60)
     print(f"FLUSHED {pub.stats()['outbox_depth']} {ok}", flush=True)
     pub.stop()

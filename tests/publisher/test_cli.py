@@ -55,7 +55,7 @@ def test_tail_prints_one_json_line_per_event_for_one_camera(
         proc.kill()
     assert proc.returncode == 0, err
     lines = out.splitlines()
-    assert [json.loads(ln) for ln in lines] == want
+    assert [json.loads(ln) for ln in lines] == [e.to_wire() for e in want]
 
 
 def test_tail_errors_are_clear(tmp_path: Path) -> None:

@@ -77,7 +77,7 @@ def test_sigkill_with_events_in_flight_then_restart_loses_nothing(
     received = first_seen_order(sub.event_ids())
     assert [i for i in received if i in set(committed)] == committed
     # At-least-once: duplicates are allowed, and every id is a known event.
-    known = {make_event(i)["id"] for i in range(200)}
+    known = {make_event(i).id for i in range(200)}
     assert set(received) <= known
     assert status_states(sub.snapshot())[-1] == "offline"  # stopped cleanly at the end
     assert "online" in status_states(sub.snapshot())[-3:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -37,13 +38,13 @@ def test_events_delivered_in_order_and_acked(
         for ev in events:
             pub.publish_event(ev)
         assert pub.flush(20)
-        want = [e["id"] for e in events]
+        want = [e.id for e in events]
         assert sub.wait_for(lambda ms: len(ms) >= len(want))
         assert first_seen_order(sub.event_ids()) == want
         got = {m.json()["id"]: m.topic for m in sub.snapshot()}
-        assert got[events[1]["id"]] == f"{ROOT}/events/cam-1/danger_zone"
-        assert got[events[2]["id"]] == f"{ROOT}/events/cam-2/danger_zone"
-        assert sub.events()[0] == events[0]  # the JSON on the wire is the event, unchanged
+        assert got[events[1].id] == f"{ROOT}/events/cam-1/danger_zone"
+        assert got[events[2].id] == f"{ROOT}/events/cam-2/danger_zone"
+        assert sub.events()[0] == events[0].to_wire()  # the JSON on the wire is the event
         st = pub.stats()
         assert st["connected"] and st["outbox_depth"] == 0 and st["acked"] == len(events)
         assert not pub.is_pending("v-00000")
@@ -112,9 +113,9 @@ def test_disabled_snapshots_and_bad_events(broker: Mosquitto, tmp_path: Path) ->
     pub.publish_snapshot("cam-1", "v-1", b"\xff\xd8jpeg")
     assert pub.stats()["outbox_depth"] == 0
     with pytest.raises(ValueError, match="id"):
-        pub.publish_event({"type": "sitewarden.violation.x"})
+        pub.publish_event(dataclasses.replace(make_event(1), id=""))
     bad = make_event(1)
-    bad["data"]["camera_id"] = "a/b"
+    bad = dataclasses.replace(bad, data=bad.data.model_copy(update={"camera_id": "a/b"}))
     with pytest.raises(ValueError, match="camera id"):
         pub.publish_event(bad)
     assert pub.stats()["outbox_depth"] == 0
@@ -131,7 +132,7 @@ def test_payload_is_compact_json(broker: Mosquitto, tmp_path: Path,
         pub.publish_event(ev)
         assert sub.wait_for(lambda ms: len(ms) == 1)
         payload = sub.snapshot()[0].payload
-        assert payload == json.dumps(ev, separators=(",", ":")).encode()
+        assert payload == json.dumps(ev.to_wire(), separators=(",", ":")).encode()
     finally:
         pub.stop()
 

@@ -52,7 +52,7 @@ def test_broker_stopped_mid_stream_and_restarted_loses_nothing(
         broker.start()
         producer.join(30)
         assert pub.flush(30)
-        want = [e["id"] for e in events]
+        want = [e.id for e in events]
         assert sub.wait_for(lambda ms: len({m.json()["id"] for m in ms}) >= len(want), 20)
         assert first_seen_order(sub.event_ids()) == want
         st = pub.stats()
@@ -84,7 +84,7 @@ def test_refused_connection_keeps_events_until_broker_appears(
         broker.start()
         assert pub.flush(20)
         assert sub.wait_for(lambda ms: len(ms) >= 20)
-        assert first_seen_order(sub.event_ids()) == [e["id"] for e in events]
+        assert first_seen_order(sub.event_ids()) == [e.id for e in events]
         assert not pub.is_pending("v-00003")
     finally:
         pub.stop()
@@ -110,8 +110,8 @@ def test_frozen_broker_is_detected_by_keepalive_and_events_follow_later(
         assert pub.stats()["outbox_depth"] == 5
         broker.proc.send_signal(signal.SIGCONT)
         assert pub.flush(20)
-        assert sub.wait_for(lambda ms: {m.json()["id"] for m in ms} >= {e["id"] for e in events})
-        assert first_seen_order(sub.event_ids()) == [e["id"] for e in events]
+        assert sub.wait_for(lambda ms: {m.json()["id"] for m in ms} >= {e.id for e in events})
+        assert first_seen_order(sub.event_ids()) == [e.id for e in events]
     finally:
         broker.proc.send_signal(signal.SIGCONT)
         pub.stop()

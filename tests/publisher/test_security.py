@@ -63,7 +63,7 @@ def test_tls_with_ca_and_client_certificate_delivers(
             pub.publish_event(ev)
         assert pub.flush(15)
         assert sub.wait_for(lambda ms: len(ms) >= 10)
-        assert first_seen_order(sub.event_ids()) == [e["id"] for e in events]
+        assert first_seen_order(sub.event_ids()) == [e.id for e in events]
     finally:
         pub.stop()
 
@@ -131,7 +131,7 @@ def test_wrong_password_is_reported_events_kept_then_delivered(
         monkeypatch.setenv(PW_ENV, "right")  # read again at the next attempt
         assert pub.flush(20)
         assert sub.wait_for(lambda ms: len(ms) >= 5)
-        assert first_seen_order(sub.event_ids()) == [e["id"] for e in events]
+        assert first_seen_order(sub.event_ids()) == [e.id for e in events]
         pub.stop()
     finally:
         broker.kill()

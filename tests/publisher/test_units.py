@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from publisher.backoff import Backoff
-from publisher.events import camera_event
+from publisher.events import Event, camera_event
 from publisher.outbox import Evictable, Outbox, OutboxError
 from publisher.schema import EVENT_ADAPTER, CameraEvent, ViolationEvent, event_json_schema
 from publisher.settings import MqttConfig
@@ -37,14 +38,13 @@ def test_event_topic_from_violation_and_camera_events() -> None:
 def test_topic_levels_reject_wildcards_and_slashes(bad: str) -> None:
     t = Topics("sitewarden", SITE, BOX)
     ev = make_event(1)
-    ev["data"]["camera_id"] = bad
+    ev = dataclasses.replace(ev, data=ev.data.model_copy(update={"camera_id": bad}))
     with pytest.raises(TopicError, match="camera id"):
         t.event(ev)
 
 
 def test_event_without_sitewarden_type_is_rejected() -> None:
-    ev = make_event(1)
-    ev["type"] = "com.example.thing"
+    ev = dataclasses.replace(make_event(1), type="com.example.thing")
     with pytest.raises(TopicError, match="sitewarden"):
         Topics("p", SITE, BOX).event(ev)
 
@@ -95,10 +95,10 @@ def test_publisher_does_not_import_edge() -> None:
 def test_builders_validate_against_published_schema() -> None:
     from datetime import UTC, datetime
 
-    v = EVENT_ADAPTER.validate_python(make_event(3, phase="ended"))
+    v = EVENT_ADAPTER.validate_python(make_event(3, phase="ended").to_wire())
     assert isinstance(v, ViolationEvent)
     c = EVENT_ADAPTER.validate_python(
-        camera_event(SITE, BOX, "cam-1", "tampered", datetime.now(UTC)))
+        camera_event(SITE, BOX, "cam-1", "tampered", datetime.now(UTC)).to_wire())
     assert isinstance(c, CameraEvent)
     schema = event_json_schema()
     assert schema["$schema"].endswith("2020-12/schema")
@@ -116,9 +116,10 @@ def test_docs_schema_file_is_current() -> None:
 # ------------------------------------------------------------------ outbox
 
 
-def _put_event(ob: Outbox, ev: dict, size: int = 100) -> int:
-    phase = ev["data"]["phase"]
-    return ob.put("t", b"x" * size, event_id=ev["id"], violation_id=ev["data"]["violation_id"],
+def _put_event(ob: Outbox, ev: Event, size: int = 100) -> int:
+    assert ev.violation is not None
+    phase = ev.violation.phase
+    return ob.put("t", b"x" * size, event_id=ev.id, violation_id=ev.violation.violation_id,
                   phase=phase,
                   cls=Evictable.UPDATE if phase == "updated" else Evictable.PROTECTED)
 
@@ -130,7 +131,7 @@ def test_outbox_survives_reopen_in_order_and_deletes(tmp_path: Path) -> None:
     ob = Outbox(tmp_path / "o.db", 10_000)
     rows = ob.pending_after(0, 100)
     assert [r.seq for r in rows] == seqs
-    assert [r.event_id for r in rows] == [make_event(i)["id"] for i in range(5)]
+    assert [r.event_id for r in rows] == [make_event(i).id for i in range(5)]
     ob.delete(seqs[:2])
     assert [r.seq for r in ob.pending_after(0, 100)] == seqs[2:]
     assert ob.usage().depth == 3 and ob.usage().bytes == 300
@@ -170,10 +171,10 @@ def test_budget_merges_superseded_updates_first_and_never_drops_started_or_ended
     assert ("A", "snap") not in phases
     assert ob.merged == 1 and ob.dropped == 1
     ids = {r.event_id for r in kept}
-    assert make_event(0, phase="started", violation_id="A")["id"] in ids
-    assert make_event(0, phase="ended", violation_id="A")["id"] in ids
-    assert make_event(0, phase="updated", violation_id="B")["id"] in ids
-    a_updates = [make_event(0, phase="updated", violation_id="A", seq=k)["id"] for k in range(3)]
+    assert make_event(0, phase="started", violation_id="A").id in ids
+    assert make_event(0, phase="ended", violation_id="A").id in ids
+    assert make_event(0, phase="updated", violation_id="B").id in ids
+    a_updates = [make_event(0, phase="updated", violation_id="A", seq=k).id for k in range(3)]
     assert [u in ids for u in a_updates] == [False, True, True]  # the oldest was merged away
     # Only protected rows left once updates are gone: the budget is exceeded, never dropped.
     for i in range(10):
@@ -181,7 +182,7 @@ def test_budget_merges_superseded_updates_first_and_never_drops_started_or_ended
     use = ob.usage()
     assert use.over_budget and use.bytes > 1000
     kept_ids = {r.event_id for r in ob.pending_after(0, 1000)}
-    assert all(make_event(20 + i, phase="ended")["id"] in kept_ids for i in range(10))
-    assert all(make_event(10 + i)["id"] in kept_ids for i in range(5))
+    assert all(make_event(20 + i, phase="ended").id in kept_ids for i in range(10))
+    assert all(make_event(10 + i).id in kept_ids for i in range(5))
     assert ob.merged == 3 and ob.dropped == 2  # every update gone before anything protected
     ob.close()

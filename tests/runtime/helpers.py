@@ -12,6 +12,7 @@ import yaml
 
 from edge.config import SiteConfig, parse_config
 from edge.runtime import Supervisor
+from publisher.events import Event
 
 FAST_STREAM = {"open_timeout_s": 1.5, "read_timeout_s": 1.5, "watchdog_s": 3.0,
                "reconnect_initial_s": 0.2, "reconnect_max_s": 1.0}
@@ -51,9 +52,9 @@ class Running:
         self._lock = threading.Lock()
         sup.add_listener(self._on_event)
 
-    def _on_event(self, ev: dict[str, Any]) -> None:
+    def _on_event(self, ev: Event) -> None:
         with self._lock:
-            self.events.append(ev)
+            self.events.append(ev.to_wire())
 
     def of(self, type_suffix: str, subject: str | None = None) -> list[dict[str, Any]]:
         with self._lock:

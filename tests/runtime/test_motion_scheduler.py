@@ -10,8 +10,8 @@ from typing import Any
 import av
 import numpy as np
 
+from edge.core.frames import Frame
 from edge.health import small_grey
-from edge.ingest import Frame
 from edge.runtime.camera import CameraRunner
 from edge.runtime.motion import MotionGate
 from edge.runtime.scheduler import InferenceScheduler
@@ -126,7 +126,7 @@ def test_scheduler_never_backlogs_and_serves_every_camera(assets: Path, tmp_path
         f.start()
     for f in feeders:
         f.join()
-    assert wait_until(lambda: all(r.slot.peek_received_mono_s() is None and not r.busy
+    assert wait_until(lambda: all(r.slot.peek_received_mono_s() is None and not r.busy.is_set()
                                   for r in runners), 5)
     sched.stop()
     assert sched.join(5)

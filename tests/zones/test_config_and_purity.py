@@ -118,5 +118,5 @@ def test_every_zone_kind_has_a_config_model_an_alarm_type_and_a_colour() -> None
     assert config_kinds == set(ZONE_KINDS)
     assert set(ALARM_TYPES) == set(ZONE_KINDS)
     assert set(ZONE_COLOURS_BGR) == set(ZONE_KINDS)
-    assert AREA_KINDS | LINE_KINDS == set(ZONE_KINDS)
+    assert set(ZONE_KINDS) == AREA_KINDS | LINE_KINDS
     assert not AREA_KINDS & LINE_KINDS

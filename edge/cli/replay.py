@@ -1,23 +1,24 @@
-"""`sitewarden replay`: run one camera's pipeline over a recorded file."""
+"""`sitewarden replay`: one camera's analysis core over a recorded file."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+import time
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
-from edge.config import ConfigError, SiteConfig, load_config
-from edge.summary import summarize_violations
+from edge.cli.common import fail, jsonl_sink, load_or_exit, open_publisher
+from edge.cli.summary import summarize_violations
+from edge.config import SiteConfig
 
-if TYPE_CHECKING:  # the pipeline imports onnxruntime and PyAV: only load them when replaying
-    from edge.replay import EventSink, ReplayOptions, ReplayResult
+if TYPE_CHECKING:  # the core imports onnxruntime and PyAV: only load them when replaying
+    from edge.core.protocols import EventSink
+    from edge.replay import ReplayOptions, ReplayResult
 
 log = logging.getLogger("sitewarden.replay")
 
@@ -40,17 +41,17 @@ def replay(
     """Replay a recorded video through detection, tracking and zone rules."""
     from edge.replay import ReplayOptions
 
-    cfg = _load(config)
+    cfg = load_or_exit(config)
     if camera not in {c.id for c in cfg.cameras}:
         known = ", ".join(c.id for c in cfg.cameras)
-        _fail(f"--camera {camera!r}: not in {config} (cameras: {known})")
+        fail(f"--camera {camera!r}: not in {config} (cameras: {known})")
     url = cfg.camera(camera).url
     if source is None and "://" in url:
-        _fail(f"camera {camera!r} is a live stream ({url.split('://')[0]}://); "
-              "give a recording with --source FILE")
+        fail(f"camera {camera!r} is a live stream ({url.split('://')[0]}://); "
+             "give a recording with --source FILE")
     src = source or Path(url)
     if start_at is not None and start_at.tzinfo is None:
-        from edge.timezone import site_timezone
+        from edge.config.timezone import site_timezone
 
         start_at = start_at.replace(tzinfo=site_timezone(cfg.timezone))
     opts = ReplayOptions(
@@ -73,70 +74,34 @@ def replay(
 def _run(
     cfg: SiteConfig, opts: ReplayOptions, events_out: Path | None, publish: bool, evidence: bool
 ) -> ReplayResult:
-    from edge.components import open_detector, open_evidence, open_publisher
-    from edge.replay import run_replay
-    from edge.video.file_source import SourceError
+    from edge.core.detect import open_detectors
+    from edge.evidence.build import recorder_for
+    from edge.replay import SourceError, run_replay
     from models.errors import ModelError
-    from publisher.connection import SettingsError
-    from publisher.outbox import OutboxError
 
     with ExitStack() as stack:
+        t0 = time.monotonic()
         try:
-            detector = open_detector(cfg)
+            sessions, _ = open_detectors(cfg)
         except ModelError as e:
-            _fail(str(e))
+            fail(str(e))
+        log.info("%d detector session(s) ready in %.2f s", len(sessions), time.monotonic() - t0)
         sinks: list[EventSink] = []
         if events_out is not None:
-            sinks.append(stack.enter_context(_jsonl_sink(events_out)))
+            sinks.append(stack.enter_context(jsonl_sink(events_out)))
         if publish:
-            if cfg.mqtt is None:
-                _fail("--publish needs an `mqtt:` section in the site file")
-            try:
-                pub = stack.enter_context(open_publisher(cfg))
-            except (OutboxError, SettingsError) as e:
-                _fail(f"publisher: {e}")
-            sinks.append(pub.publish_event)
-        rec = stack.enter_context(open_evidence(cfg, opts.camera_id)) if evidence else None
+            sinks.append(stack.enter_context(open_publisher(cfg)).publish_event)
+        rec = None
+        if evidence and cfg.storage.evidence.enabled:
+            rec = recorder_for(cfg, opts.camera_id)
+            stack.callback(rec.stop)
         try:
-            return run_replay(cfg, opts, detector, sinks, rec)
+            return run_replay(cfg, opts, sessions, sinks, rec)
         except (SourceError, ModelError) as e:
-            _fail(str(e))
+            fail(str(e))
         except OSError as e:  # e.g. the disk under --events-out filled up
-            _fail(f"replay stopped: {e}; events written so far are kept")
-    raise AssertionError("unreachable")
-
-
-@contextmanager
-def _jsonl_sink(path: Path) -> Iterator[EventSink]:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fh: IO[str] = path.open("w", encoding="utf-8")
-    except OSError as e:
-        _fail(f"--events-out {path}: cannot write ({e.strerror})")
-
-    def write(event: dict[str, Any]) -> None:
-        # One flushed line per event: a crash later loses nothing already written.
-        fh.write(json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n")
-        fh.flush()
-
-    try:
-        yield write
-    finally:
-        fh.close()
+            fail(f"replay stopped: {e}; events written so far are kept")
 
 
 def _log_frame(source_time_s: float, n_detections: int, n_tracks: int) -> None:
     log.debug("t=%.2fs detections=%d tracks=%d", source_time_s, n_detections, n_tracks)
-
-
-def _load(path: Path) -> SiteConfig:
-    try:
-        return load_config(path)
-    except ConfigError as e:
-        typer.echo(e.render(), err=True)
-        raise typer.Exit(1) from None
-
-
-def _fail(message: str) -> Any:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(1)

@@ -6,20 +6,21 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from publisher.events import Event
 
-def summarize_violations(events: Iterable[dict[str, Any]]) -> str:
+
+def summarize_violations(events: Iterable[Event]) -> str:
     rows: dict[str, dict[str, Any]] = {}
     for ev in events:
-        data = ev.get("data", {})
-        vid = data.get("violation_id")
-        if not vid:
+        v = ev.violation
+        if v is None:
             continue
-        row = rows.setdefault(vid, {"zone": data["zone_id"], "kind": data["kind"],
-                                    "start": data["started_at"], "end": None, "max": 0,
-                                    "src": data["source_time_s"]})
-        row["max"] = max(row["max"], int(data.get("max_count", 0)))
-        if data.get("ended_at"):
-            row["end"] = data["ended_at"]
+        row = rows.setdefault(v.violation_id, {"zone": v.zone_id, "kind": v.kind,
+                                               "start": v.started_at, "end": None, "max": 0,
+                                               "src": v.source_time_s})
+        row["max"] = max(row["max"], v.max_count)
+        if v.ended_at:
+            row["end"] = v.ended_at
     header = f"{'zone':<20} {'kind':<12} {'start':<29} {'end':<29} {'dur_s':>7} {'max':>4}"
     lines = [header, "-" * len(header)]
     for row in sorted(rows.values(), key=lambda r: (r["src"], r["zone"])):

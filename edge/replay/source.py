@@ -1,8 +1,12 @@
-"""Demux and decode a video file with PyAV, sampling frames at the analysis rate.
+"""A recorded video file as a camera: packets for evidence, sampled frames for analysis.
 
-Every compressed packet is handed on (evidence clips are cut from packets, never re-encoded);
-only the sampled frames are converted to BGR arrays, which is the expensive part of decoding
-that can be skipped.
+Sampling (`edge.core.sampler`) and conversion (`edge.core.frames`) are the live runtime's
+own, so a file replayed here and the same video served by a camera give the detector the
+same pictures. Every compressed packet is handed on (evidence clips are cut from packets,
+never re-encoded); only sampled frames are converted.
+
+Damaged files are read to their end: a packet that does not decode is counted and skipped,
+and a demux error is retried from where the demuxer stands (a damaged region is skipped).
 """
 
 from __future__ import annotations
@@ -14,21 +18,17 @@ from datetime import datetime
 from pathlib import Path
 
 import av
-import numpy as np
-import numpy.typing as npt
+
+from edge.core.frames import Frame, analysis_frame
+from edge.core.sampler import FrameSampler
 
 log = logging.getLogger(__name__)
+# Demux errors in a row without a packet in between: the file is unreadable from here on.
+MAX_DEMUX_ERRORS_IN_A_ROW = 20
 
 
 class SourceError(Exception):
     """A video that cannot be read at all (missing, not a video, no video stream)."""
-
-
-@dataclass(frozen=True)
-class SampledFrame:
-    image_bgr: npt.NDArray[np.uint8]
-    source_time_s: float  # since the first frame of the source
-    index: int  # decoded-frame index in the source
 
 
 @dataclass
@@ -37,6 +37,8 @@ class SourceStats:
     frames_decoded: int = 0
     frames_sampled: int = 0
     corrupt_packets: int = 0
+    corrupt_frames: int = 0  # decoded with concealed errors: not analysed, as live
+    demux_errors: int = 0
 
 
 @dataclass(frozen=True)
@@ -51,11 +53,29 @@ class SourceInfo:
 
 
 class FileSource:
-    """One pass over a video file: `packets_and_frames()` yields packets and sampled frames."""
+    """One pass over a video file: `packets_and_frames()` yields packets and sampled frames.
 
-    def __init__(self, path: str | Path, analysis_fps: float) -> None:
+    `origin_wall_s` maps source time to wall-clock time (the replay's --start-at);
+    `fit_wh` is the detector's input size (frames are converted straight to it).
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        analysis_fps: float,
+        camera_id: str = "file",
+        *,
+        origin_wall_s: float = 0.0,
+        fit_wh: tuple[int, int] | None = None,
+        max_width_px: int = 960,
+    ) -> None:
         self.path = str(path)
-        self.period_s = 1.0 / analysis_fps
+        self.camera_id = camera_id
+        self.sampler = FrameSampler(analysis_fps)
+        self.period_s = self.sampler.period_s
+        self.origin_wall_s = origin_wall_s
+        self.fit_wh = fit_wh
+        self.max_width_px = max_width_px
         self.stats = SourceStats()
         if not Path(self.path).is_file():
             raise SourceError(f"{self.path}: no such video file")
@@ -94,40 +114,53 @@ class FileSource:
             stream=s,
         )
 
-    def packets_and_frames(self) -> Iterator[av.Packet | SampledFrame]:
+    def set_origin(self, origin_wall_s: float) -> None:
+        self.origin_wall_s = origin_wall_s
+
+    def packets_and_frames(self) -> Iterator[av.Packet | Frame]:
         """Packets in demux order, each followed by the sampled frames it produced."""
         start_s: float | None = None
-        next_sample_s = 0.0
         index = -1
         try:
-            for packet in self._container.demux(self._stream):
-                if packet.size == 0:  # flush packet at end of stream
-                    frames = self._decode(packet)
-                else:
-                    self.stats.packets += 1
+            for packet in self._packets():
+                frames = self._decode(packet)
+                if packet.size:
                     yield packet
-                    frames = self._decode(packet)
                 for frame in frames:
                     index += 1
                     t_s = _frame_time_s(frame, index, self.info.fps)
                     if start_s is None:
                         start_s = t_s
                     rel_s = t_s - start_s
-                    # Sample by timestamps, not by frame count, so variable-rate streams
-                    # are analysed at the configured rate; a quarter period of slack keeps
-                    # timestamp jitter from skipping a due frame.
-                    if rel_s < next_sample_s - 0.25 * self.period_s:
-                        continue
-                    next_sample_s += self.period_s
-                    if next_sample_s <= rel_s:  # a gap in the stream: restart the grid
-                        next_sample_s = rel_s + self.period_s
-                    self.stats.frames_sampled += 1
-                    image: npt.NDArray[np.uint8] = frame.to_ndarray(format="bgr24")  # type: ignore[assignment]
-                    yield SampledFrame(image_bgr=image, source_time_s=round(rel_s, 6), index=index)
-        except av.FFmpegError as e:
-            log.warning("%s: stopped reading after a demux error: %s", self.path, e)
+                    if self.sampler.due(rel_s):
+                        yield self._convert(frame, rel_s)
         finally:
             self._container.close()
+
+    def _convert(self, frame: av.VideoFrame, rel_s: float) -> Frame:
+        self.stats.frames_sampled += 1
+        return analysis_frame(frame, self.camera_id, self.stats.frames_sampled,
+                              round(rel_s, 6), self.origin_wall_s + rel_s, self.fit_wh,
+                              self.max_width_px)
+
+    def _packets(self) -> Iterator[av.Packet]:
+        errors_in_a_row = 0
+        while True:
+            try:
+                for packet in self._container.demux(self._stream):
+                    errors_in_a_row = 0
+                    if packet.size:
+                        self.stats.packets += 1
+                    yield packet
+                return
+            except av.FFmpegError as e:
+                self.stats.demux_errors += 1
+                errors_in_a_row += 1
+                if errors_in_a_row >= MAX_DEMUX_ERRORS_IN_A_ROW:
+                    log.warning("%s: stopped reading after %d demux errors in a row: %s",
+                                self.path, errors_in_a_row, e)
+                    return
+                log.debug("%s: demux error skipped: %s", self.path, e)
 
     def _decode(self, packet: av.Packet) -> list[av.VideoFrame]:
         try:
@@ -137,7 +170,9 @@ class FileSource:
             log.debug("%s: corrupt packet skipped: %s", self.path, e)
             return []
         self.stats.frames_decoded += len(frames)
-        return frames
+        good = [f for f in frames if not f.is_corrupt]
+        self.stats.corrupt_frames += len(frames) - len(good)
+        return good
 
 
 def _frame_time_s(frame: av.VideoFrame, index: int, fps: float) -> float:

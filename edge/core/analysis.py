@@ -1,32 +1,30 @@
-"""One camera's analysis after detection: tracking → zone rules → CloudEvents.
+"""One camera's analysis after detection: tracking → zone rules → events.
 
-Shared by `replay` and the live runtime so that both produce the same violations from the
-same frames. All timing uses the frame's own time (`wall_t_s` mapped from stream time).
+Pure bookkeeping over frames (no threads, no I/O); `CameraCore` (camera.py) wraps it with
+evidence and emission. All timing uses the frame's own time (`wall_t_s`, mapped from
+stream time), never the time of processing.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any
 
 from edge.config import SiteConfig
-from edge.events import EventBuilder
-from edge.timezone import site_timezone
-from edge.tracking import PersonTracker
+from edge.config.timezone import site_timezone
+from edge.core.events import EventBuilder
+from edge.core.tracking import PersonTracker
 from models.types import Detections
+from publisher.events import Event
 from zones.engine import CameraRules
 from zones.spec import ZoneSpec
 from zones.types import Track, ViolationUpdate
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class FrameResult:
     tracks: list[Track]
     updates: list[ViolationUpdate]
-    events: list[dict[str, Any]]
+    events: list[Event]
 
 
 def zone_specs(cfg: SiteConfig, camera_id: str) -> list[ZoneSpec]:
@@ -37,7 +35,7 @@ def exclusions_of(cfg: SiteConfig, camera_id: str) -> list[list[tuple[float, flo
     return [list(m.points) for m in cfg.camera(camera_id).exclusions]
 
 
-class CameraPipeline:
+class CameraAnalysis:
     def __init__(self, cfg: SiteConfig, camera_id: str) -> None:
         cam = cfg.camera(camera_id)
         self.camera_id = camera_id
@@ -86,26 +84,28 @@ class CameraPipeline:
             tracks = [t for t in self._tracks if t.track_id in self._matched
                       or wall_t_s - self._last_match_t.get(t.track_id, wall_t_s) <= coast_s]
         self.state, updates = self.rules.step(self.state, tracks, wall_t_s, observable=observable)
-        events = [self.events.violation(u, self.offset_s) for u in updates]
-        return FrameResult(tracks, list(updates), events)
+        return self._result(tracks, updates)
 
-    def evidence_ready(self, violation_id: str, evidence: dict[str, Any]) -> dict[str, Any] | None:
-        t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
-        return self.events.evidence_ready(violation_id, evidence, t_s, self.offset_s)
+    def evidence_ready(self, violation_id: str, evidence: dict[str, object]) -> Event | None:
+        return self.events.evidence_ready(violation_id, evidence, self._now_t_s(), self.offset_s)
 
     def close_all(self, reason: str = "stream_end") -> FrameResult:
-        """End every open violation at the newest frame's time (end of a replay)."""
-        t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
-        self.state, updates = self.rules.close_all(self.state, t_s, reason)
-        events = [self.events.violation(u, self.offset_s) for u in updates]
-        return FrameResult([], list(updates), events)
+        """End every open violation at the newest frame's time (end of a recording)."""
+        self.state, updates = self.rules.close_all(self.state, self._now_t_s(), reason)
+        return self._result([], updates)
 
     def reconfigure(self, cfg: SiteConfig) -> FrameResult:
         """Swap in edited zones; open violations of removed or changed zones end."""
-        t_s = self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
         self.rules, self.state, updates = CameraRules.reconfigure(
-            self.rules, self.state, zone_specs(cfg, self.camera_id), t_s
+            self.rules, self.state, zone_specs(cfg, self.camera_id), self._now_t_s()
         )
         self.events.zone_labels = {z.id: z.label for z in cfg.zones_of(self.camera_id)}
+        return self._result([], updates)
+
+    def _now_t_s(self) -> float:
+        return self.last_wall_t_s if self.last_wall_t_s is not None else 0.0
+
+    def _result(self, tracks: list[Track], updates: tuple[ViolationUpdate, ...] | list[
+            ViolationUpdate]) -> FrameResult:
         events = [self.events.violation(u, self.offset_s) for u in updates]
-        return FrameResult([], list(updates), events)
+        return FrameResult(tracks, list(updates), events)

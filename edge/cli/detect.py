@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import typer
 
+from edge.cli.common import fail
 from models.detector import Detector
 from models.errors import ModelError
 from models.types import Detections
@@ -33,8 +34,7 @@ def detect(
             model, adapter=adapter, score_threshold=score_threshold, threads=threads
         )
     except ModelError as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(1) from None
+        fail(str(e))
     if out is not None:
         _make_dir(out)
     failed = False
@@ -47,8 +47,7 @@ def detect(
         try:
             dets = detector.detect(image)
         except ModelError as e:
-            typer.echo(f"error: {e}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(e))
         typer.echo(_json_line(path, dets) if json_out else _text_line(path, dets))
         if out is not None and not _write_annotated(image, dets, _out_path(out, path, used_names)):
             failed = True
@@ -60,8 +59,7 @@ def _make_dir(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        typer.echo(f"error: cannot create output folder {out}: {e.strerror or e}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"cannot create output folder {out}: {e.strerror or e}")
 
 
 def _read(path: Path) -> np.ndarray | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import typer
 
-from edge.config import ConfigError, load_config
+from edge.cli.common import fail, load_or_exit
 from publisher.connection import SettingsError
 from publisher.schema import event_json_schema
 from publisher.tail import EventTail, TailError
@@ -27,14 +27,9 @@ def tail(
         None, "--timeout", min=0.1, help="exit after this many seconds"),
 ) -> None:
     """Subscribe to the site's events and print each as one JSON line (Ctrl-C to stop)."""
-    try:
-        cfg = load_config(config)
-    except ConfigError as e:
-        typer.echo(e.render(), err=True)
-        raise typer.Exit(1) from None
+    cfg = load_or_exit(config)
     if cfg.mqtt is None:
-        typer.echo(f"{config}: no mqtt section; nothing to subscribe to", err=True)
-        raise typer.Exit(1)
+        fail(f"{config}: no mqtt section; nothing to subscribe to")
     mqtt_cfg = cfg.mqtt
     logging.getLogger("publisher").setLevel(logging.WARNING)
 
@@ -49,8 +44,7 @@ def tail(
                       on_subscribed=subscribed)
         t.run(max_events=count, timeout_s=timeout_s)
     except (TailError, SettingsError, TopicError) as e:
-        typer.echo(f"events tail: {e}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"events tail: {e}")
 
 
 @app.command("schema")

@@ -1,4 +1,4 @@
-"""Rule engine updates → CloudEvents (publisher.events), with wall-clock and source times."""
+"""Rule engine updates → events (publisher.events), with wall-clock and source times."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from publisher.events import EvidenceRef, TrackedObject, ViolationData, violation_event
+from publisher.events import (
+    Event,
+    EvidenceRef,
+    TrackedObject,
+    ViolationData,
+    violation_event,
+)
 from zones.types import ViolationUpdate
 
 
@@ -39,7 +45,7 @@ class EventBuilder:
     max_known: int = 2000
     _known: OrderedDict[str, _Known] = field(default_factory=OrderedDict)
 
-    def violation(self, u: ViolationUpdate, offset_s: float) -> dict[str, Any]:
+    def violation(self, u: ViolationUpdate, offset_s: float) -> Event:
         extra = dict(u.extra)
         prev = self._known.get(u.violation_id)
         data = ViolationData(
@@ -79,7 +85,7 @@ class EventBuilder:
 
     def evidence_ready(
         self, violation_id: str, evidence: Mapping[str, Any], t_s: float, offset_s: float
-    ) -> dict[str, Any] | None:
+    ) -> Event | None:
         """An `updated` event announcing finished evidence files (None if unknown violation)."""
         known = self._known.get(violation_id)
         if known is None:

@@ -1,0 +1,5 @@
+"""`python -m edge.cli` = the `sitewarden` command."""
+
+from edge.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""`sitewarden run`: the live runtime over every configured camera."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from contextlib import ExitStack
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from edge.cli.common import fail, jsonl_sink, load_or_exit, open_publisher
+from edge.config import SiteConfig
+
+if TYPE_CHECKING:
+    from edge.runtime import Supervisor
+
+log = logging.getLogger("sitewarden.run")
+
+
+def run(
+    config: Path = typer.Argument(..., help="site YAML file"),
+    events_out: Path | None = typer.Option(
+        None, "--events-out", help="also append every event to this JSON lines file"
+    ),
+    mqtt: bool = typer.Option(True, "--mqtt/--no-mqtt", help="publish to the configured broker"),
+    evidence: bool = typer.Option(True, "--evidence/--no-evidence", help="snapshots and clips"),
+) -> None:
+    """Run every camera until SIGTERM/SIGINT; zones reload when the file changes."""
+    cfg = load_or_exit(config)
+    with ExitStack() as stack:
+        publisher = stack.enter_context(open_publisher(cfg)) \
+            if mqtt and cfg.mqtt is not None else None
+        sup = _supervisor(cfg, config, publisher, evidence)
+        if events_out is not None:
+            sup.add_listener(stack.enter_context(jsonl_sink(events_out, append=True)))
+        http = _http(cfg, sup)
+        if http is not None:
+            stack.callback(http.stop)
+        _install_signals(sup)
+        sup.start()
+        try:
+            sup.run()
+        finally:
+            log.info("stopping")
+            sup.close(timeout_s=3.0)
+    log.info("stopped")
+
+
+def _supervisor(cfg: SiteConfig, path: Path, publisher: Any, evidence: bool) -> Supervisor:
+    from edge.runtime import Supervisor
+    from models.errors import ModelError
+
+    try:
+        return Supervisor(cfg, path, publisher=publisher, evidence=evidence)
+    except ModelError as e:
+        fail(f"detector: {e}")
+
+
+def _http(cfg: SiteConfig, sup: Supervisor) -> Any:
+    from edge.http import HttpTokenMissing
+    from edge.runtime.http import start_http
+
+    try:
+        return start_http(cfg, sup)
+    except HttpTokenMissing as e:
+        fail(str(e))
+    except OSError as e:
+        assert cfg.http is not None
+        fail(f"http: cannot listen on {cfg.http.host}:{cfg.http.port}: {e.strerror}")
+
+
+def _install_signals(sup: Supervisor) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received", signal.Signals(signum).name)
+        sup.stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)

@@ -1,1 +1,0 @@
-"""Reading recorded video files (replay and demos)."""
