@@ -99,11 +99,18 @@ def collinear_tolerance(points: FloatArray, absolute: float) -> float:
     return max(absolute, _COLLINEAR_REL * spread)
 
 
-def _check_general_position(image_px: FloatArray, ground_m: FloatArray) -> None:
+def in_general_position(image_px: FloatArray, ground_m: FloatArray) -> bool:
+    """Whether some 4 pairs have no three (near-)collinear, in the image and on the ground."""
     tol_i = collinear_tolerance(image_px, _COLLINEAR_PX)
     tol_g = collinear_tolerance(ground_m, _COLLINEAR_M)
-    if general_position_quad([(image_px, tol_i), (ground_m, tol_g)]) is not None:
+    return general_position_quad([(image_px, tol_i), (ground_m, tol_g)]) is not None
+
+
+def _check_general_position(image_px: FloatArray, ground_m: FloatArray) -> None:
+    if in_general_position(image_px, ground_m):
         return
+    tol_i = collinear_tolerance(image_px, _COLLINEAR_PX)
+    tol_g = collinear_tolerance(ground_m, _COLLINEAR_M)
     if general_position_quad([(image_px, tol_i)]) is None:
         where = "in the image"
     elif general_position_quad([(ground_m, tol_g)]) is None:
