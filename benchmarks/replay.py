@@ -41,11 +41,12 @@ def _site(model: Path, video: Path, fps: float, store: Path) -> dict[str, Any]:
         "site_id": "bench", "box_id": "bench", "timezone": "UTC",
         "detector": {"model": str(model)},
         "cameras": [{"id": "cam", "url": str(video), "analysis_fps": fps}],
+        # The golden replay's table (tests/edge/test_golden_replay.py): both kinds fire.
         "zones": [
-            {"id": "walkway", "camera": "cam", "kind": "danger_zone",
-             "points": [[0.0, 0.5], [0.5, 0.5], [0.5, 1.0], [0.0, 1.0]]},
-            {"id": "post", "camera": "cam", "kind": "duty_post", "absence_s": 10,
-             "points": [[0.5, 0.5], [1.0, 0.5], [1.0, 1.0], [0.5, 1.0]]},
+            {"id": "table-danger", "camera": "cam", "kind": "danger_zone",
+             "points": [[0.45, 0.78], [0.75, 0.78], [0.75, 1.0], [0.45, 1.0]]},
+            {"id": "table", "camera": "cam", "kind": "duty_post", "absence_s": 4.5,
+             "return_s": 2, "points": [[0.45, 0.78], [0.75, 0.78], [0.75, 1.0], [0.45, 1.0]]},
         ],
         "storage": {"directory": str(store)},
     }
