@@ -111,6 +111,15 @@ def live_media(assets: Path) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
+def hevc_media(assets: Path) -> Path:
+    """A camera-like H.265 file (hvc1, key frame every second, no B-frames), 640x360 so that
+    its size cannot be mistaken for the 480x360 source's, about two minutes long."""
+    require_live_prerequisites()
+    return prepare(assets / "video" / "vtest_480x360.mp4", "vtest-hevc", vf="scale=640:360",
+                   duration_s=20, loops=6, codec="h265")
+
+
+@pytest.fixture(scope="session")
 def rtsp(live_media: dict[str, Path]) -> Iterator[RtspServer]:
     """One server for the session with a mount per medium (do not stop it in a test)."""
     server = RtspServer(live_media)
