@@ -7,6 +7,7 @@ ffmpeg from ../shared/assets and cached (tests/rtsp_server.py: media_cache_dir()
 from __future__ import annotations
 
 import contextlib
+import functools
 import shutil
 import socket
 import struct
@@ -19,27 +20,82 @@ import pytest
 
 from tests.rtsp_server import SYSTEM_PYTHON, RtspServer, corrupt, prepare
 
-
-def _gst_rtsp_available() -> str | None:
-    if shutil.which("ffmpeg") is None:
-        return "ffmpeg is not installed"
-    probe = ("import gi; gi.require_version('Gst', '1.0'); "
-             "gi.require_version('GstRtspServer', '1.0'); "
-             "from gi.repository import GstRtspServer")
+# Run in the system python: what the RTSP server needs, as "what|Debian package" lines.
+_GST_PROBE = """
+import sys
+def need(what, package):
+    print(f"{what}|{package}")
+try:
+    import gi
+except ImportError:
+    need("python module gi", "python3-gi"); sys.exit()
+for ns, package in (("Gst", "gir1.2-gstreamer-1.0 python3-gst-1.0"),
+                    ("GstRtsp", "gir1.2-gst-plugins-base-1.0"),
+                    ("GstRtspServer", "gir1.2-gst-rtsp-server-1.0")):
     try:
-        subprocess.run([SYSTEM_PYTHON, "-c", probe], check=True, capture_output=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return ("GStreamer RTSP server not available to the system python (Debian packages "
-                "python3-gi python3-gst-1.0 gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-*)")
-    return None
+        gi.require_version(ns, "1.0")
+        __import__("gi.repository." + ns)
+    except (ValueError, ImportError):
+        need("GObject introspection for " + ns, package)
+        if ns == "Gst":
+            sys.exit()
+from gi.repository import Gst
+Gst.init(None)
+for element, package in (("filesrc", "libgstreamer1.0-0"),
+                         ("qtdemux", "gstreamer1.0-plugins-good"),
+                         ("rtph264pay", "gstreamer1.0-plugins-good"),
+                         ("rtph265pay", "gstreamer1.0-plugins-good"),
+                         ("h264parse", "gstreamer1.0-plugins-bad"),
+                         ("h265parse", "gstreamer1.0-plugins-bad")):
+    if Gst.ElementFactory.find(element) is None:
+        need("GStreamer element " + element, package)
+"""
+
+
+@functools.cache
+def missing_live_prerequisites() -> list[tuple[str, str]]:
+    """What the live tests need and this machine lacks: (what, Debian package) pairs."""
+    missing = [(f"{tool} executable", "ffmpeg") for tool in ("ffmpeg", "ffprobe")
+               if shutil.which(tool) is None]
+    if not missing:
+        encoders = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True,
+                                  text=True, timeout=30).stdout
+        # Debian's ffmpeg has both; a minimal build may lack them.
+        missing += [(f"ffmpeg encoder {enc}", "ffmpeg") for enc in ("libx264", "libx265")
+                    if f" {enc} " not in encoders]
+    if not Path(SYSTEM_PYTHON).exists():
+        return [*missing, (f"system python {SYSTEM_PYTHON}", "python3")]
+    try:
+        probe = subprocess.run([SYSTEM_PYTHON, "-c", _GST_PROBE], capture_output=True,
+                               text=True, timeout=60, check=True)
+    except (OSError, subprocess.SubprocessError) as e:
+        return [*missing, (f"GStreamer probe in {SYSTEM_PYTHON} ({e})", "python3-gi")]
+    for line in probe.stdout.splitlines():
+        what, _, package = line.partition("|")
+        missing.append((what, package))
+    return missing
+
+
+def require_live_prerequisites() -> None:
+    """Fails (never skips) when ffmpeg or the GStreamer RTSP server is missing: a CI run
+    without them would otherwise pass with the live tests left out. (A function, not a
+    fixture: the conftests that import the live fixtures by name need not know it.)"""
+    missing = missing_live_prerequisites()
+    if missing:
+        packages = sorted({pkg for _, pkgs in missing for pkg in pkgs.split()})
+        lines = "\n".join(f"  - {what}: Debian package {package}" for what, package in missing)
+        pytest.fail(
+            f"live tests need ffmpeg and GStreamer's RTSP server for {SYSTEM_PYTHON}; "
+            f"missing:\n{lines}\ninstall with: sudo apt-get install {' '.join(packages)} "
+            "(.ci/run installs them)",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
 def live_media(assets: Path) -> dict[str, Path]:
     """Camera-like H.264 files: key frame every second, no B-frames, minutes long."""
-    why = _gst_rtsp_available()
-    if why:
-        pytest.skip(why)
+    require_live_prerequisites()
     video = assets / "video"
     vtest = prepare(video / "vtest_480x360.mp4", "vtest", loops=7)
     return {
@@ -52,6 +108,15 @@ def live_media(assets: Path) -> dict[str, Path]:
                           vf="trim=duration=3,tpad=stop_mode=clone:stop_duration=120"),
         "corrupt": corrupt(vtest, "vtest", every_bytes=15_000),
     }
+
+
+@pytest.fixture(scope="session")
+def hevc_media(assets: Path) -> Path:
+    """A camera-like H.265 file (hvc1, key frame every second, no B-frames), 640x360 so that
+    its size cannot be mistaken for the 480x360 source's, about two minutes long."""
+    require_live_prerequisites()
+    return prepare(assets / "video" / "vtest_480x360.mp4", "vtest-hevc", vf="scale=640:360",
+                   duration_s=20, loops=6, codec="h265")
 
 
 @pytest.fixture(scope="session")

@@ -4,14 +4,17 @@
 Run with the SYSTEM python (Debian's python3-gi / python3-gst-1.0 /
 gir1.2-gst-rtsp-server-1.0), not the project's virtual environment:
 
-    /usr/bin/python3 tests/rtsp_server.py --port 8554 cam1=/tmp/a.mp4 cam2=/tmp/b.mp4
+    /usr/bin/python3 tests/rtsp_server.py --port 8554 cam1=/tmp/a.mp4 cam2=h265:/tmp/b.mp4
+    /usr/bin/python3 tests/rtsp_server.py --user admin:secret --auth digest cam=/tmp/a.mp4
 
-Each `name=path` serves an H.264 MP4 at rtsp://127.0.0.1:PORT/name, paced in real time,
-without re-encoding (demux → parse → RTP payload). Files are expected to be prepared as
-an IP camera would send them: frequent key frames, no B-frames, and long enough for the
-test (prepare() below loops the short asset clips with ffmpeg; a stream that ends is seen
-by clients as a camera that stopped, which they must survive). Prints `READY <port>` on
-stdout once it listens; exits on SIGTERM/SIGINT.
+Each `name=path` serves an H.264 MP4 at rtsp://127.0.0.1:PORT/name (`name=h265:path`: an
+H.265 one), paced in real time, without re-encoding (demux → parse → RTP payload). Files are
+expected to be prepared as an IP camera would send them: frequent key frames, no B-frames,
+and long enough for the test (prepare() below loops the short asset clips with ffmpeg; a
+stream that ends is seen by clients as a camera that stopped, which they must survive).
+With --user, every mount requires those credentials (RTSP 401 otherwise), by Basic or Digest
+authentication (--auth; one method per server: GStreamer's Python binding cannot combine
+the two flags). Prints `READY <port>` on stdout once it listens; exits on SIGTERM/SIGINT.
 """
 
 from __future__ import annotations
@@ -26,23 +29,59 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
-PIPELINE = (
-    "( filesrc location={path} ! qtdemux ! h264parse config-interval=-1 "
-    "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
-)
+# Demux → parse (parameter sets repeated before every key frame, so a client that joins
+# mid-stream can decode) → RTP payload, per codec. PIPELINE is the H.264 one (older callers).
+PIPELINES = {
+    "h264": "( filesrc location={path} ! qtdemux ! h264parse config-interval=-1 "
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )",
+    "h265": "( filesrc location={path} ! qtdemux ! h265parse config-interval=-1 "
+            "! rtph265pay name=pay0 pt=96 config-interval=-1 )",
+}
+PIPELINE = PIPELINES["h264"]
+AUTH_METHODS = ("basic", "digest")
+ROLE = "camera-user"  # the role the one configured user gets, and the mounts allow
 
 
-def main(argv: list[str]) -> int:
+def parse_mount(spec: str) -> tuple[str, str, str]:
+    """`name=path` or `name=CODEC:path` → (name, codec, path); ValueError when malformed."""
+    name, _, value = spec.partition("=")
+    codec, sep, rest = value.partition(":")
+    if sep and codec in PIPELINES:
+        value = rest
+    else:
+        codec = "h264"
+    if not name or not value:
+        raise ValueError(f"bad mount {spec!r}: expected name=path or name=CODEC:path")
+    return name, codec, value
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=0, help="0: pick a free port")
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("mounts", nargs="+", help="name=path.mp4")
+    ap.add_argument("--user", help="USER:PASSWORD required for every mount")
+    ap.add_argument("--auth", choices=AUTH_METHODS, default="basic",
+                    help="authentication method offered with --user")
+    ap.add_argument("mounts", nargs="+", help="name=path.mp4 or name=h265:path.mp4")
     args = ap.parse_args(argv)
+    try:
+        args.mounts = [parse_mount(spec) for spec in args.mounts]
+    except ValueError as e:
+        ap.error(str(e))
+    if args.user is not None and ":" not in args.user:
+        ap.error("--user expects USER:PASSWORD")
+    return args
+
+
+def main(argv: list[str]) -> int:
+    args = _parse_args(argv)
 
     import gi
 
@@ -50,29 +89,21 @@ def main(argv: list[str]) -> int:
     gi.require_version("GstRtspServer", "1.0")
     from gi.repository import GLib, Gst, GstRtspServer
 
-    class CameraFactory(GstRtspServer.RTSPMediaFactory):
-        """One shared pipeline per mount: every client sees the same live picture."""
-
-        def __init__(self, path: str) -> None:
-            super().__init__()
-            self.set_launch(PIPELINE.format(path=path))
-            self.set_shared(True)
-            # Keep playing when the last client leaves, so a reconnecting client finds the
-            # stream running, as with a real camera.
-            self.set_suspend_mode(GstRtspServer.RTSPSuspendMode.NONE)
-            self.set_eos_shutdown(False)
-
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address(args.host)
     server.set_service(str(args.port))
-    mounts = server.get_mount_points()
-    for spec in args.mounts:
-        name, _, path = spec.partition("=")
-        if not name or not path:
-            print(f"bad mount {spec!r}: expected name=path", file=sys.stderr)
-            return 2
-        mounts.add_factory(f"/{name}", CameraFactory(path))
+    permissions = None
+    if args.user is not None:
+        user, _, password = args.user.partition(":")
+        server.set_auth(_make_auth(user, password, args.auth))
+        permissions = GstRtspServer.RTSPPermissions()
+        # Without both, an authenticated user still gets 401 (access) or 503 (construct).
+        permissions.add_permission_for_role(ROLE, "media.factory.access", True)
+        permissions.add_permission_for_role(ROLE, "media.factory.construct", True)
+    points = server.get_mount_points()
+    for name, codec, path in args.mounts:
+        points.add_factory(f"/{name}", _camera_factory(path, codec, permissions))
     if server.attach(None) == 0:
         print(f"cannot listen on {args.host}:{args.port}", file=sys.stderr)
         return 1
@@ -94,6 +125,42 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _camera_factory(path: str, codec: str, permissions: Any) -> Any:
+    """One shared pipeline per mount: every client sees the same live picture."""
+    from gi.repository import GstRtspServer
+
+    factory = GstRtspServer.RTSPMediaFactory()
+    factory.set_launch(PIPELINES[codec].format(path=path))
+    factory.set_shared(True)
+    # Keep playing when the last client leaves, so a reconnecting client finds the stream
+    # running, as with a real camera.
+    factory.set_suspend_mode(GstRtspServer.RTSPSuspendMode.NONE)
+    factory.set_eos_shutdown(False)
+    if permissions is not None:
+        factory.set_permissions(permissions)
+    return factory
+
+
+def _make_auth(user: str, password: str, method: str) -> Any:
+    """An RTSPAuth that knows one user and offers one method (as cameras do: most answer
+    401 with either Basic or Digest)."""
+    import gi
+
+    gi.require_version("GstRtsp", "1.0")
+    from gi.repository import GstRtsp, GstRtspServer
+
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", ROLE)
+    if method == "digest":
+        auth.add_digest(user, password, token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+    else:
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.BASIC)
+    return auth
+
+
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
 
@@ -108,19 +175,43 @@ def free_port() -> int:
 
 
 class RtspServer:
-    """Starts tests/rtsp_server.py in the system python; stop()/start() keep the same port."""
+    """Starts tests/rtsp_server.py in the system python; stop()/start() keep the same port.
 
-    def __init__(self, mounts: dict[str, Path], port: int | None = None) -> None:
+    Each mount's codec (H.264 or H.265) is read from its file. With `credentials`
+    (user, password) every mount requires them, by `auth` ("basic" or "digest"); change
+    `credentials` and restart() to model a camera whose password was changed.
+    """
+
+    def __init__(
+        self,
+        mounts: dict[str, Path],
+        port: int | None = None,
+        *,
+        credentials: tuple[str, str] | None = None,
+        auth: str = "basic",
+    ) -> None:
+        if auth not in AUTH_METHODS:
+            raise ValueError(f"auth must be one of {AUTH_METHODS}, got {auth!r}")
         self.mounts = dict(mounts)
         self.port = port or free_port()
+        self.credentials = credentials
+        self.auth = auth
         self._proc: subprocess.Popen[str] | None = None
 
-    def url(self, name: str) -> str:
-        return f"rtsp://127.0.0.1:{self.port}/{name}"
+    def url(self, name: str, credentials: tuple[str, str] | None = None) -> str:
+        """The mount's URL; with `credentials`, carrying them (percent-encoded) as
+        rtsp://user:password@host:port/name, the form cameras are configured with."""
+        auth = ""
+        if credentials is not None:
+            user, password = (urllib.parse.quote(c, safe="") for c in credentials)
+            auth = f"{user}:{password}@"
+        return f"rtsp://{auth}127.0.0.1:{self.port}/{name}"
 
     def start(self, timeout_s: float = 15.0) -> None:
         args = [SYSTEM_PYTHON, str(Path(__file__).resolve()), "--port", str(self.port)]
-        args += [f"{n}={p}" for n, p in self.mounts.items()]
+        if self.credentials is not None:
+            args += ["--user", ":".join(self.credentials), "--auth", self.auth]
+        args += [f"{n}={video_codec(Path(p))}:{p}" for n, p in self.mounts.items()]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHON"))}
         self._proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -184,6 +275,21 @@ def media_cache_dir() -> Path:
     return d
 
 
+def _encoder_args(codec: str, gop: int) -> list[str]:
+    """Camera-like encoding: a key frame every `gop` frames and never elsewhere (no scene
+    cuts), no B-frames (cameras send frames in display order)."""
+    if codec == "h264":
+        return ["-c:v", "libx264", "-preset", "veryfast", "-bf", "0", "-g", str(gop),
+                "-keyint_min", str(gop), "-sc_threshold", "0"]
+    if codec == "h265":
+        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:log-level=error"
+        # hvc1: parameter sets in the sample description, the tag Apple players need and
+        # most NVR exports use.
+        return ["-c:v", "libx265", "-preset", "ultrafast", "-x265-params", params,
+                "-tag:v", "hvc1"]
+    raise ValueError(f"codec must be one of {tuple(PIPELINES)}, got {codec!r}")
+
+
 def prepare(
     source: Path,
     name: str,
@@ -194,13 +300,18 @@ def prepare(
     loops: int = 0,
     duration_s: float | None = None,
     extra: tuple[str, ...] = (),
+    codec: str = "h264",
 ) -> Path:
-    """Transcode `source` to a camera-like H.264 MP4 (key frame every `gop`, no B-frames).
+    """Transcode `source` to a camera-like H.264 or H.265 MP4 (key frame every `gop`, no
+    B-frames).
 
     `loops` repeats the clip that many extra times (copying, so it is cheap); results are
     cached by their recipe, so a test run pays for each transcode once.
     """
+    encoder = _encoder_args(codec, gop)
     recipe = f"{source}|{source.stat().st_mtime_ns}|{vf}|{fps}|{gop}|{loops}|{duration_s}|{extra}"
+    if codec != "h264":  # H.264 recipes keep their old keys (and cached files)
+        recipe += f"|{codec}"
     key = hashlib.sha1(recipe.encode()).hexdigest()[:12]
     out = media_cache_dir() / f"{name}-{key}.mp4"
     if out.exists():
@@ -212,8 +323,7 @@ def prepare(
         cmd += ["-vf", ",".join(filters)]
     if duration_s:
         cmd += ["-t", str(duration_s)]
-    cmd += ["-an", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-bf", "0",
-            "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", *extra, str(once)]
+    cmd += ["-an", *encoder, "-pix_fmt", "yuv420p", *extra, str(once)]
     subprocess.run(cmd, check=True)
     if loops:
         tmp = out.with_suffix(".loop.mp4")
@@ -224,6 +334,24 @@ def prepare(
     else:
         once.rename(out)
     return out
+
+
+@cache
+def _probe_codec(path: Path, mtime_ns: int) -> str:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name", "-of", "default=noprint_wrappers=1:nokey=1", str(path)],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+    codec = {"h264": "h264", "hevc": "h265"}.get(out)
+    if codec is None:
+        raise ValueError(f"{path}: video codec {out!r}; the RTSP server serves H.264 or H.265")
+    return codec
+
+
+def video_codec(path: Path) -> str:
+    """"h264" or "h265": which pipeline serves `path` (ffprobe, cached per file version)."""
+    return _probe_codec(path, path.stat().st_mtime_ns)
 
 
 def corrupt(source: Path, name: str, *, every_bytes: int = 20_000, seed: int = 7) -> Path:

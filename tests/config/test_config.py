@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from edge.cli import app
 from edge.config import ConfigError, load_config, parse_config
+from tests.cli_result import assert_clean_exit
 
 MINIMAL: dict[str, Any] = {
     "site_id": "plant-7",
@@ -119,8 +120,12 @@ def test_bad_files_name_the_key_and_reason(name: str, doc: dict[str, Any], expec
     with pytest.raises(ConfigError) as info:
         _parse(doc)
     rendered = info.value.render()
-    assert expected in rendered, rendered
-    assert "Traceback" not in rendered
+    # Exactly the one problem, on one line under the header, starting with its key path:
+    # no validator dump, no second message about the same mistake.
+    assert rendered.splitlines()[0] == "site.yaml: 1 problem(s)", rendered
+    assert len(rendered.splitlines()) == 2 and rendered.splitlines()[1].startswith(
+        f"  - {expected}"
+    ), rendered
 
 
 def test_error_carries_yaml_line_number() -> None:
@@ -171,19 +176,18 @@ def test_check_cli_good_and_bad(tmp_path: Path) -> None:
     runner = CliRunner()
     example = Path(__file__).resolve().parents[2] / "examples" / "site.yaml"
     ok = runner.invoke(app, ["check", str(example)])
-    assert ok.exit_code == 0, ok.output
-    assert "OK" in ok.output and "press-area (danger_zone)" in ok.output
+    assert_clean_exit(ok, 0, "OK", "press-area (danger_zone)", stream="stdout")
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(_with("zones.0.points", [[0.1, 0.1], [0.2, 0.2]])))
     res = runner.invoke(app, ["check", str(bad)])
-    assert res.exit_code == 1
-    assert "zones[0].points: a polygon needs at least 3 points" in res.output
-    assert "Traceback" not in res.output
+    assert_clean_exit(res, 1, f"{bad}: 1 problem(s)",
+                      "zones[0].points: a polygon needs at least 3 points")
+    assert res.stdout == ""
 
 
 def test_schema_command_prints_json_schema() -> None:
     res = CliRunner().invoke(app, ["config", "schema"])
-    assert res.exit_code == 0
+    assert_clean_exit(res, 0)
     schema = json.loads(res.output)
     assert "site_id" in schema["properties"] and "zones" in schema["properties"]
 

@@ -1,4 +1,5 @@
 from tests.live_fixtures import (  # noqa: F401
+    hevc_media,
     live_media,
     own_rtsp,
     refused_url,

@@ -18,6 +18,7 @@ from models.detector import Detector
 from models.errors import FetchError, ModelError
 from models.fetch import fetch_model, sha256_file
 from models.manifest import get_entry, load_manifest
+from tests.cli_result import assert_clean_exit
 
 NAME = "light_person_detector_192"  # one of the asset models, served by the test server
 
@@ -139,23 +140,23 @@ def test_cli_fetch_and_list(server: Server, tmp_path: Path) -> None:
     dest = tmp_path / "cli-models"
     args = ["models", "fetch", NAME, "--dir", str(dest), "--url-base", server.url("good")]
     ok = runner.invoke(app, args)
-    assert ok.exit_code == 0, ok.output
-    assert f"{NAME}: {dest / get_entry(NAME).file} (downloaded)" in ok.stdout
+    assert_clean_exit(ok, 0, f"{NAME}: {dest / get_entry(NAME).file} (downloaded)",
+                      stream="stdout")
     again = runner.invoke(app, args)
-    assert again.exit_code == 0 and "already present, verified" in again.stdout
+    assert_clean_exit(again, 0, "already present, verified", stream="stdout")
 
     bad = runner.invoke(
         app,
         ["models", "fetch", NAME, "--dir", str(tmp_path / "b"), "--url-base", server.url("bad")],
     )
-    assert bad.exit_code == 1 and isinstance(bad.exception, SystemExit)
-    assert "sha256 mismatch" in bad.stderr and "Traceback" not in bad.output
+    assert_clean_exit(bad, 1, "sha256 mismatch")
+    assert list((tmp_path / "b").iterdir()) == []  # nothing unverified is kept
 
     unknown = runner.invoke(app, ["models", "fetch", "nope", "--dir", str(dest)])
-    assert unknown.exit_code == 1 and "unknown model 'nope'" in unknown.stderr
+    assert_clean_exit(unknown, 1, "unknown model 'nope'")
 
     listing = runner.invoke(app, ["models", "list"])
-    assert listing.exit_code == 0
+    assert_clean_exit(listing, 0)
     for name in load_manifest():
         assert name in listing.stdout
     rows = [

@@ -25,8 +25,11 @@ SITE, BOX = "plant-7", "edge-01"
 
 @pytest.fixture
 def require_mosquitto() -> None:
+    # A failure, not a skip: CI without the broker would pass with delivery untested.
     if not (shutil.which("mosquitto") or Path(MOSQUITTO).exists()):
-        pytest.skip("mosquitto not installed (Debian package mosquitto)")
+        pytest.fail(f"the MQTT tests need a real broker: mosquitto not found on PATH nor at "
+                    f"{MOSQUITTO}; install with: sudo apt-get install mosquitto (.ci/run does)",
+                    pytrace=False)
 
 
 @pytest.fixture

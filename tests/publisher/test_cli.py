@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from edge.cli import app
 from publisher.client import Publisher
+from tests.cli_result import assert_clean_exit
 from tests.publisher.conftest import BOX, SITE, fast_settings, make_event
 from tests.publisher.mosquitto import Mosquitto, free_port
 
@@ -61,17 +62,16 @@ def test_tail_prints_one_json_line_per_event_for_one_camera(
 def test_tail_errors_are_clear(tmp_path: Path) -> None:
     runner = CliRunner()
     r = runner.invoke(app, ["events", "tail", str(_site_file(tmp_path, free_port()))])
-    assert r.exit_code == 1
-    assert "refused the TCP connection" in r.output
+    assert_clean_exit(r, 1, "refused the TCP connection")
     r = runner.invoke(app, ["events", "tail", str(_site_file(tmp_path, None))])
-    assert r.exit_code == 1 and "no mqtt section" in r.output
+    assert_clean_exit(r, 1, "no mqtt section")
     r = runner.invoke(app, ["events", "tail", str(tmp_path / "missing.yaml")])
-    assert r.exit_code == 1 and "file not found" in r.output
+    assert_clean_exit(r, 1, "file not found")
 
 
 def test_schema_command_prints_the_event_schema() -> None:
     r = CliRunner().invoke(app, ["events", "schema"])
-    assert r.exit_code == 0
+    assert_clean_exit(r, 0)
     schema = json.loads(r.output)
     assert "ViolationData" in schema["$defs"]
     assert schema["$defs"]["ViolationData"]["properties"]["phase"]["enum"] == [

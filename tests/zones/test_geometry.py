@@ -115,7 +115,14 @@ def test_line_side_sign_and_crossing_point() -> None:
     d = geom.signed_distance(np.array([[0.5, 0.5]]), np.array([[0.3, 0.7]]))
     assert d[0, 0] < 0 < d[0, 1]  # above (left of p0->p1 on screen) negative, below positive
     assert geom.crossing_param(0, (0.35, 0.3), (0.35, 0.7)) == pytest.approx(0.25)
-    assert SQUARE  # the helpers' square is what area() uses
+
+
+def test_helpers_default_area_is_square() -> None:
+    """The boundary cases above are written against SQUARE: area() must really use it."""
+    assert area().points_norm == SQUARE
+    geom = AreaGeometry([area()])
+    fa = frame_arrays([person(1, 0.2, 0.2), person(2, 0.6, 0.6), person(3, 0.61, 0.6)])
+    assert geom.inside(fa.boxes_xyxy_norm, fa.scores)[0].tolist() == [True, True, False]
 
 
 def test_exact_overlap_area_matches_shapely() -> None:
