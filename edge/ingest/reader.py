@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import enum
 import logging
+import re
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,6 +79,15 @@ class ReaderCounters:
     watchdog_trips: int = 0
     stalls: int = 0  # sessions left behind, stuck inside FFmpeg
     unexpected_errors: int = 0  # exceptions of no expected kind (bugs, callbacks): retried
+
+
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@\s:]*):[^@/\s]*@")
+
+
+def redact(text: str) -> str:
+    """`rtsp://user:secret@host` → `rtsp://user:***@host` anywhere in a text: camera
+    passwords stay out of logs, states, events and /health."""
+    return _CREDENTIALS.sub(r"\g<scheme>\g<user>:***@", text)
 
 
 def is_file_source(url: str) -> bool:
@@ -177,13 +188,16 @@ class StreamReader:
             self._session(gen)
             return "stream ended"
         except StreamEnded as e:
-            return str(e)
+            return redact(str(e))
         except (av.FFmpegError, OSError, ValueError, IndexError) as e:
-            return f"{type(e).__name__}: {e}"
+            # FFmpeg's messages end with the URL, credentials included.
+            return redact(f"{type(e).__name__}: {e}")
         except Exception as e:
             self.counters.unexpected_errors += 1
-            log.exception("%s: unexpected error in the reader (retried)", self.name)
-            return f"unexpected {type(e).__name__}: {e}"
+            trace = "".join(traceback.format_exception(e))
+            log.error("%s: unexpected error in the reader (retried):\n%s", self.name,
+                      redact(trace))
+            return redact(f"unexpected {type(e).__name__}: {e}")
 
     def _log_failure(self, detail: str, delay_s: float) -> None:
         # A camera that stays down must not fill the log: the first failures, then one line

@@ -21,7 +21,7 @@ from edge.ingest.camera import IngestSettings
 from tests.rtsp_server import RtspServer, wait_until
 
 FAST = ReaderOptions(open_timeout_s=1.5, read_timeout_s=1.5, watchdog_s=3.0,
-                     backoff_initial_s=0.2, backoff_max_s=1.0)
+                     reconnect_initial_s=0.2, reconnect_max_s=1.0)
 USER = "operator"
 # Characters that must be percent-encoded in a URL: the reader must hand them on intact.
 PASSWORD = "Pa55:w@rd/#1"
@@ -155,12 +155,6 @@ def test_wrong_password_is_reported_and_retried_until_the_camera_accepts(
         _stop(r)
 
 
-LEAK = ("edge/ingest/reader.py _run() builds the failure detail as f'{type(e).__name__}: {e}' "
-        "and str() of PyAV's errors ends with the URL, credentials included: they go into "
-        "last_error, the BACKOFF state detail (camera status reason) and the warning log")
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LEAK)
 def test_wrong_password_stays_out_of_errors_states_and_logs(
     auth_rtsp: RtspServer, caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -169,13 +163,12 @@ def test_wrong_password_stays_out_of_errors_states_and_logs(
         r = _streaming_reader(auth_rtsp.url("cam", (USER, WRONG)), states)
         try:
             if not wait_until(lambda: r.counters.failures >= 2, 10):
-                pytest.fail(f"no failed attempt: {r.state}")  # not the leak: no xfail
+                pytest.fail(f"no failed attempt: {r.state}")
         finally:
             _stop(r)
     assert _leaks(WRONG, r, states, caplog) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LEAK)
 def test_right_password_stays_out_of_errors_when_the_camera_drops(
     auth_rtsp: RtspServer, caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -141,3 +141,17 @@ def test_evidence_picture_comes_from_the_decoded_frame_not_the_analysis_copy() -
     # Frames built from arrays (no decoder frame) fall back to the analysis picture.
     bare = Frame("c", 1, small, 0.0, 0.0, 0.0, (1920, 1080))
     assert bare.evidence_bgr() is small
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Connection refused: 'rtsp://admin:S3cret@10.0.0.2:554/main'",
+     "Connection refused: 'rtsp://admin:***@10.0.0.2:554/main'"),
+    ("rtsp://u:p%40ss@h/a and rtsp://v:x@h/b", "rtsp://u:***@h/a and rtsp://v:***@h/b"),
+    ("rtsp://10.0.0.2/main", "rtsp://10.0.0.2/main"),  # nothing to hide
+    ("rtsp://user@10.0.0.2/main", "rtsp://user@10.0.0.2/main"),
+    ("/videos/cam:1@night.mp4", "/videos/cam:1@night.mp4"),  # a path, not a URL
+])
+def test_credentials_are_redacted_from_error_texts(text: str, expected: str) -> None:
+    from edge.ingest.reader import redact
+
+    assert redact(text) == expected
