@@ -29,6 +29,7 @@ def run(
     evidence: bool = typer.Option(True, "--evidence/--no-evidence", help="snapshots and clips"),
 ) -> None:
     """Run every camera until SIGTERM/SIGINT; zones reload when the file changes."""
+    stopper = _Stopper()  # first: a SIGTERM during start-up is a clean stop too
     cfg = load_or_exit(config)
     with ExitStack() as stack:
         publisher = stack.enter_context(open_publisher(cfg)) \
@@ -39,7 +40,7 @@ def run(
         http = _http(cfg, sup)
         if http is not None:
             stack.callback(http.stop)
-        _install_signals(sup)
+        stopper.attach(sup)
         sup.start()
         try:
             sup.run()
@@ -72,10 +73,23 @@ def _http(cfg: SiteConfig, sup: Supervisor) -> Any:
         fail(f"http: cannot listen on {cfg.http.host}:{cfg.http.port}: {e.strerror}")
 
 
-def _install_signals(sup: Supervisor) -> None:
-    def handler(signum: int, _frame: FrameType | None) -> None:
-        log.info("%s received", signal.Signals(signum).name)
-        sup.stop()
+class _Stopper:
+    """SIGTERM/SIGINT stop the supervisor; one that arrives before it exists (models still
+    loading) stops it as soon as it does."""
 
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
+    def __init__(self) -> None:
+        self._sup: Supervisor | None = None
+        self._requested = False
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received", signal.Signals(signum).name)
+        self._requested = True
+        if self._sup is not None:
+            self._sup.stop()
+
+    def attach(self, sup: Supervisor) -> None:
+        self._sup = sup
+        if self._requested:
+            sup.stop()

@@ -1,0 +1,174 @@
+"""`sitewarden run` end to end: a real RTSP camera, a real Mosquitto, evidence on.
+
+What the box promises, seen from the platform's side (a subscriber on the broker):
+violations start and end, finished evidence is announced, the camera's retained status is
+there; SIGTERM leaves the retained box status `offline` and writes the clips still open;
+events the broker never acknowledged (it was down) are delivered after a restart.
+
+The camera plays 40 s of one-by-one-person-detection.mp4 (see test_golden_replay.py): the
+table is empty 0-6.4 s (duty-post alarm at ~4.6 s) and someone stands at it 6.4-19 s and
+23.2-44 s (danger-zone alarms from ~7.6 s and ~24.2 s).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.publisher.conftest import Collector
+from tests.publisher.mosquitto import Mosquitto
+from tests.rtsp_server import RtspServer, prepare, wait_until
+
+pytestmark = pytest.mark.slow
+TABLE = [[0.45, 0.78], [0.75, 0.78], [0.75, 1.0], [0.45, 1.0]]
+ROOT = "sitewarden/plant-7/edge-01"
+
+
+def _site(path: Path, assets: Path, camera_url: str, port: int, store: Path) -> Path:
+    doc = {
+        "site_id": "plant-7", "box_id": "edge-01", "timezone": "Asia/Shanghai",
+        "detector": {"model": str(assets / "models" / "yolox_nano.onnx")},
+        "cameras": [{"id": "desk", "url": camera_url, "analysis_fps": 5,
+                     "stream": {"open_timeout_s": 3, "read_timeout_s": 3,
+                                "reconnect_initial_s": 0.2, "reconnect_max_s": 1}}],
+        "zones": [
+            {"id": "post", "camera": "desk", "kind": "duty_post", "absence_s": 4.5,
+             "return_s": 2, "points": TABLE},
+            {"id": "table", "camera": "desk", "kind": "danger_zone", "min_duration_s": 1,
+             "clear_s": 2, "points": TABLE},
+        ],
+        "mqtt": {"host": "127.0.0.1", "port": port, "reconnect_initial_s": 0.1,
+                 "reconnect_max_s": 0.5, "keepalive_s": 5},
+        "storage": {"directory": str(store), "min_free_bytes": 0,
+                    "evidence": {"pre_s": 2, "post_s": 2, "lookback_s": 4}},
+    }
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+@contextmanager
+def _box(site: Path, events_out: Path) -> Iterator[subprocess.Popen[str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "edge.cli", "run", str(site), "--events-out", str(events_out)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    rc = proc.wait(20)
+    out = proc.stdout.read() if proc.stdout else ""
+    assert rc == 0, out
+    assert "Traceback" not in out, out
+    return out
+
+
+def _lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _phases(events: list[dict[str, Any]], zone: str) -> list[str]:
+    return [e["data"]["phase"] for e in events
+            if e["type"].startswith("sitewarden.violation.") and e["data"]["zone_id"] == zone]
+
+
+def _evidence_ready(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in events if e["type"].startswith("sitewarden.violation.")
+            and e["data"].get("reason") == "evidence_ready"]
+
+
+def _retained(port: int, topic: str) -> dict[str, Any]:
+    c = Collector(port, topic, client_id="retained-check")
+    try:
+        assert c.wait_for(lambda ms: any(m.retain for m in ms), 10), topic
+        return next(m.json() for m in c.snapshot() if m.retain)
+    finally:
+        c.close()
+
+
+def test_run_publishes_violations_evidence_and_status_and_keeps_them_across_sigterm(
+    assets: Path, tmp_path: Path
+) -> None:
+    clip = prepare(assets / "video" / "one-by-one-person-detection.mp4", "e2e", duration_s=40)
+    broker = Mosquitto(tmp_path / "broker")
+    broker.start()
+    sub = Collector(broker.port, f"{ROOT}/#", client_id="platform")
+    try:
+        _first_run(assets, tmp_path, clip, broker, sub)
+        _undelivered_survive_a_restart(assets, tmp_path, clip, broker, sub)
+    finally:
+        sub.close()
+        broker.stop()
+
+
+def _first_run(assets: Path, tmp: Path, clip: Path, broker: Mosquitto, sub: Collector) -> None:
+    out = tmp / "run1.jsonl"
+    with RtspServer({"desk": clip}) as cam, \
+            _box(_site(tmp / "site1.yaml", assets, cam.url("desk"), broker.port,
+                       tmp / "store1"), out) as proc:
+        # The post alarm starts and ends, its clip is announced; the table alarm starts.
+        assert wait_until(lambda: _phases(sub.events(), "post")[:2] == ["started", "ended"]
+                          and _evidence_ready(sub.events())
+                          and "started" in _phases(sub.events(), "table"), 60), \
+            (_lines(out), proc.poll())
+        cam_status = _retained(broker.port, f"{ROOT}/cameras/desk/status")
+        assert cam_status["state"] == "online"
+        assert "ended" not in _phases(sub.events(), "table")  # still open at SIGTERM
+        _stop(proc)
+    ready = _evidence_ready(sub.events())
+    table_started = next(e for e in sub.events() if e["data"].get("zone_id") == "table")
+    table_id = table_started["data"]["violation_id"]
+    # The clip of the violation open at SIGTERM was written and announced before exit.
+    assert any(e["data"]["violation_id"] == table_id for e in ready), ready
+    for e in ready:
+        clip_ref = e["data"]["evidence"]["clip"]
+        assert clip_ref is not None and Path(clip_ref["path"]).stat().st_size > 0
+    assert [e["id"] for e in _lines(out)] == _unique_ids(sub.events())
+    status = _retained(broker.port, f"{ROOT}/status")
+    assert status["state"] == "offline" and status.get("reason") == "stopped"
+
+
+def _undelivered_survive_a_restart(
+    assets: Path, tmp: Path, clip: Path, broker: Mosquitto, sub: Collector
+) -> None:
+    broker.stop()
+    out = tmp / "run2.jsonl"
+    site = tmp / "site2.yaml"
+    with RtspServer({"desk": clip}) as cam:
+        _site(site, assets, cam.url("desk"), broker.port, tmp / "store2")
+        with _box(site, out) as proc:
+            # Events happen while the broker is down: they wait in the outbox.
+            assert wait_until(lambda: "started" in _phases(_lines(out), "table"), 60), \
+                _lines(out)
+            _stop(proc)
+    pending = [e["id"] for e in _lines(out)]
+    assert pending and not set(pending) & set(_unique_ids(sub.events()))
+    broker.start()
+    with RtspServer({"desk": clip}) as cam:
+        _site(site, assets, cam.url("desk"), broker.port, tmp / "store2")
+        with _box(site, tmp / "run3.jsonl") as proc:
+            assert wait_until(lambda: set(pending) <= set(_unique_ids(sub.events())), 30), \
+                (pending, _unique_ids(sub.events()))
+            _stop(proc)
+
+
+def _unique_ids(events: list[dict[str, Any]]) -> list[str]:
+    seen: list[str] = []
+    for e in events:
+        if e["id"] not in seen:
+            seen.append(e["id"])
+    return seen
