@@ -113,7 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=30)
     parser.add_argument("--assets", type=Path, default=None, help="default: edge.assets_dir()")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    parser.add_argument("--smoke", action="store_true",
+                        help="CI: one model, 2 iterations (figures not judged)")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.models, args.iterations = "yolox_nano", 2
     root = args.assets or assets_dir()
     images = _load_images(root / "images", limit=8)
     report: dict[str, Any] = {

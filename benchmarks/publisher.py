@@ -106,7 +106,10 @@ def main() -> None:
     ap.add_argument("--burst", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=100.0)
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--smoke", action="store_true", help="CI: 50 events, 1 s (not judged)")
     args = ap.parse_args()
+    if args.smoke:
+        args.burst, args.rate, args.seconds = 50, 50.0, 1.0
     with tempfile.TemporaryDirectory(prefix="sw-bench-") as tmp:
         work = Path(tmp)
         broker = Mosquitto(work / "broker")

@@ -89,7 +89,10 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=3000)
     ap.add_argument("--people", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--smoke", action="store_true", help="CI: 200 frames (not judged)")
     args = ap.parse_args()
+    if args.smoke:
+        args.frames = 200
     rng = np.random.default_rng(args.seed)
     specs = make_zones(rng)
     rules = CameraRules(CAM, specs, exclusions_norm=[[(0.0, 0.0), (0.1, 0.0), (0.1, 0.1)]],
