@@ -1,12 +1,20 @@
-"""Annotated snapshots: zone outline, people's boxes and anchor points, the rule's label."""
+"""Annotated snapshots: zone outline, people's boxes and anchor points, the rule's label.
+
+The label banner is drawn with Pillow and a system CJK font (edge/evidence/fonts.py), so zone
+labels in Chinese and other scripts show as written.
+"""
 
 from __future__ import annotations
 
+import logging
+import math
 from datetime import datetime
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
+from edge.evidence import fonts
 from zones.spec import LINE_KINDS, ZoneKind, ZoneSpec
 from zones.types import Track, ViolationUpdate
 
@@ -22,6 +30,9 @@ ZONE_COLOURS_BGR: dict[ZoneKind, tuple[int, int, int]] = {
 BOX_COLOUR_BGR = (0, 255, 0)
 ANCHOR_COLOUR_BGR = (0, 255, 255)
 _FILL_ALPHA = 0.18
+
+log = logging.getLogger(__name__)
+_label_failure_logged = False
 
 
 def zone_points_px(zone: ZoneSpec, width: int, height: int) -> np.ndarray:
@@ -90,13 +101,57 @@ def _draw_track(img: np.ndarray, t: Track, anchor: str, th: int) -> None:
 
 def _label_text(zone: ZoneSpec | None, update: ViolationUpdate, wall_time: datetime) -> str:
     name = (zone.label if zone is not None and zone.label else "") or update.zone_id
-    # Hershey fonts are ASCII only; a non-Latin label shows as '?' rather than garbage.
-    name = name.encode("ascii", "replace").decode()
     when = wall_time.strftime("%Y-%m-%d %H:%M:%S")
     return f"{name} | {update.kind} | {update.count} person(s) | {when}"
 
 
+def label_font_px(height: int) -> int:
+    """Banner font size: the old Hershey scale max(0.45, h/900) at the same cap height."""
+    return round(30 * max(0.45, height / 900))
+
+
 def _draw_label(img: np.ndarray, text: str, colour: tuple[int, int, int]) -> None:
+    global _label_failure_logged
+    try:
+        _draw_label_pillow(img, text, colour, fonts.banner_font(label_font_px(img.shape[0])))
+    except Exception:
+        # A snapshot is evidence: a broken font file must not cost it. Say so once.
+        if not _label_failure_logged:
+            _label_failure_logged = True
+            log.exception("drawing the snapshot label with Pillow failed; using OpenCV's "
+                          "ASCII-only font")
+        _draw_label_hershey(img, text, colour)
+
+
+def _draw_label_pillow(
+    img: np.ndarray, text: str, colour: tuple[int, int, int], bf: fonts.BannerFont
+) -> None:
+    """White text on a black banner, top-left. Pillow draws into a small grey image of the
+    banner alone (never a conversion of the whole frame), so the cost is the glyphs': about
+    1-2 ms at 960x540 (docs/evidence.md, Measured)."""
+    size = label_font_px(img.shape[0])
+    pad, x0 = max(3, size // 6), 8  # x0: after the 4 px rule-colour stripe
+    with bf.lock:
+        shown = bf.drawable(text)
+        font = bf.font
+        if isinstance(font, ImageFont.FreeTypeFont):
+            ascent, descent = font.getmetrics()
+            line_h = ascent + descent
+        else:
+            line_h = int(font.getbbox("Ag|")[3])
+        bw = min(img.shape[1], x0 + math.ceil(font.getlength(shown)) + 6)
+        bh = min(img.shape[0], line_h + 2 * pad)
+        banner = Image.new("L", (bw, bh), 0)
+        ImageDraw.Draw(banner).text((x0, pad), shown, font=font, fill=255)
+    ink = np.asarray(banner)
+    # Black background and white text: the grey mask is the banner, in every channel.
+    img[:bh, :bw] = ink[..., None] if img.ndim == 3 else ink
+    img[:bh, :4] = colour if img.ndim == 3 else colour[0]  # grey frames: as cv2 draws them
+
+
+def _draw_label_hershey(img: np.ndarray, text: str, colour: tuple[int, int, int]) -> None:
+    # Hershey fonts are ASCII only; a non-Latin character shows as '?' rather than garbage.
+    text = text.encode("ascii", "replace").decode()
     scale = max(0.45, img.shape[0] / 900)
     (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
     cv2.rectangle(img, (0, 0), (tw + 10, th + base + 10), (0, 0, 0), -1)
