@@ -1,7 +1,10 @@
 """How many cameras this box sustains at 5 analysed fps, next to the ceiling measured in the
-same run. Prints one JSON object (progress on stderr).
+same run, and next to the pipeline an integrator would write by hand (benchmarks/peer.py) on
+the same streams. Prints one JSON object (progress on stderr).
 
     python benchmarks/channels.py [--kinds main1080,sub360,gated,visitors] [--window-s 15]
+        [--peer/--no-peer] [--peer-kinds main1080,visitors] [--peer-session shared]
+    python benchmarks/channels.py --smoke     # a minute: 2 cameras, one short trial each
 
 Streams are real RTSP (tests/rtsp_server.py: GStreamer on loopback, one mount per camera),
 made with ffmpeg like camera streams (H.264, no B-frames, key frame every second):
@@ -31,12 +34,41 @@ and drops no frame in the measuring window. Each trial reports CPU by kind of th
 next to what the ceiling counts. Memory per additional camera: RSS slope across trials.
 Alarm latency: zones on vtest, a real Mosquitto, from the frame at which a rule fired
 (event `time`) to the broker's PUBACK.
+
+The peer (--peer, default on, for --peer-kinds): benchmarks/peer.py, OpenCV capture threads
+with inline detection (same model and pre/post-processing), supervision's ByteTrack and
+PolygonZones; needs the `peer` extra. Its trials run in the same subprocess harness, on the
+same mounts (the detection stream d<i>: the peer receives no main stream), with the same
+zones, the same criteria (its drops are defined in peer.py's docstring to judge it as
+sitewarden's sampler judges itself) and CPU measured the same way; its search starts at the
+all-moving ceiling (it does not gate).
+
+Report (stdout), per kind under "kinds":
+  decode, ceiling_all_moving, sustained_cameras, trials[], fraction_of_ceiling,
+  ingest_alone, ceiling_live_ingest, fraction_of_live_ceiling (not with --smoke),
+  ceiling_on_cores_left_by_server, fraction_of_that_ceiling, cpu_cores_per_camera,
+  peer (with --peer, for --peer-kinds): {pipeline, session, sustained_cameras, trials[],
+    cpu_cores_per_camera: {runtime, by phase (grab, retrieve, detect, track_zones, other
+    threads), rtsp_server}},
+  comparison (with peer): {sitewarden_cameras, peer_cameras, sitewarden_over_peer (null
+    when the peer sustained none), runtime_cpu_cores_per_camera: {sitewarden, peer}}.
+A trial: kind, cameras, sustained, window_s, min_fps_analysed, min_fps_in,
+mean_fps_inferred, drops, max_latency_ms, box_cpu_busy, other_cpu_cores, runtime_cpu_cores,
+rtsp_server_cpu_cores, rss_mb, cpu_cores_by_thread, box_busy_before, pipeline
+("sitewarden" or "peer"), and for the peer cpu_cores_by_phase and alarms_so_far (its zone
+timers' alarms since the trial started: a sign that the zones work). Top level: machine,
+model, analysis_fps, inference, kinds, memory_per_camera_mb, alarm_latency (not with
+--smoke), smoke.
+With --smoke (CI: does it run end to end; figures not judged): 2 cameras, short windows,
+no waiting for a quiet box, one trial per pipeline instead of a search; sustained_cameras
+is that trial's count when it held, else 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
 import re
@@ -57,8 +89,13 @@ from edge.assets import assets_dir
 from publisher.events import Event
 from tests.rtsp_server import RtspServer, prepare
 
+log = logging.getLogger("benchmarks.channels")
+
 ANALYSIS_FPS = 5.0
 MODEL = "models/yolox_nano.onnx"
+PEER_PIPELINE = ("one process; per camera a thread: cv2.VideoCapture (FFmpeg, RTSP/TCP), "
+                 "grab() every frame, retrieve() + inline detection every 5th; "
+                 "sv.ByteTrack, two sv.PolygonZone (bottom centre)")
 
 
 # ---------------------------------------------------------------- streams
@@ -261,10 +298,7 @@ def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dic
         th = threading.Thread(target=sup.run, daemon=True)
         th.start()
         try:
-            time.sleep(warmup_s)
-            a = _sample(sup, server)
-            time.sleep(window_s)
-            b = _sample(sup, server)
+            a, b = _window(sup, server, warmup_s, window_s)
         finally:
             sup.stop()
             th.join(5)
@@ -272,6 +306,70 @@ def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dic
     finally:
         server.stop()
     return _judge(kind, n, a, b, _stream_fps(media[spec["detect"]]))
+
+
+def _window(runner: Any, server: RtspServer | None, warmup_s: float,
+            window_s: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Samples of a started runner (anything with camera_stats()) after the warm-up and
+    after the measuring window."""
+    time.sleep(warmup_s)
+    a = _sample(runner, server)
+    time.sleep(window_s)
+    return a, _sample(runner, server)
+
+
+def peer_trial(kind: str, n: int, warmup_s: float, window_s: float, session: str = "shared",
+               decode_threads: int = 0) -> dict[str, Any]:
+    """The peer (benchmarks/peer.py) on the kind's detection streams for N cameras, with the
+    same zones, judged by the same criteria as trial()."""
+    from benchmarks.peer import Peer
+
+    media = streams(assets_dir())
+    server = camera_server(kind, n)
+    try:
+        peer = Peer([(f"cam{i}", server.url(f"d{i}")) for i in range(n)],
+                    assets_dir() / MODEL, site_zones(n), session, ANALYSIS_FPS, decode_threads)
+        peer.start()
+        try:
+            a, b = _window(peer, server, warmup_s, window_s)
+        finally:
+            peer.stop()
+    finally:
+        server.stop()
+    result = _judge(kind, n, a, b, _stream_fps(media[KINDS[kind]["detect"]]))
+    return {"pipeline": "peer", **result, **_peer_phases(a, b, result)}
+
+
+def peer_on_urls(urls: list[str], stream_fps: float, warmup_s: float, window_s: float,
+                 session: str = "shared", decode_threads: int = 0) -> dict[str, Any]:
+    """The peer on given cameras (no zones, no server of ours), judged as a trial."""
+    from benchmarks.peer import Peer
+
+    peer = Peer([(f"cam{i}", u) for i, u in enumerate(urls)], assets_dir() / MODEL, (),
+                session, ANALYSIS_FPS, decode_threads)
+    peer.start()
+    try:
+        a, b = _window(peer, None, warmup_s, window_s)
+    finally:
+        peer.stop()
+    result = _judge("urls", len(urls), a, b, stream_fps)
+    return {"pipeline": "peer", **result, **_peer_phases(a, b, result)}
+
+
+def _peer_phases(a: dict[str, Any], b: dict[str, Any], judged: dict[str, Any]) -> dict[str, Any]:
+    """The peer's CPU per camera by phase of its camera threads (thread CPU time); decoder
+    threads that FFmpeg starts on its own, and whatever else the process runs, are `other`."""
+    dt = b["t"] - a["t"]
+    n = len(b["cams"])
+    phases: dict[str, float] = {}
+    for ca, cb in zip(a["cams"], b["cams"], strict=True):
+        for k, v in cb["cpu_s"].items():
+            phases[k] = phases.get(k, 0.0) + (v - ca["cpu_s"].get(k, 0.0)) / dt / n
+    other = judged["runtime_cpu_cores"] / n - sum(phases.values())
+    alarms = sum(c.get("alarms", 0) for c in b["cams"])
+    return {"cpu_cores_by_phase": {**{k: round(v, 4) for k, v in phases.items()},
+                                   "other threads": round(other, 4)},
+            "alarms_so_far": alarms}
 
 
 def site_zones(n: int) -> list[dict[str, Any]]:
@@ -293,12 +391,13 @@ def _stream_fps(path: Path) -> float:
         return float(c.streams.video[0].average_rate or 25)
 
 
-def _sample(sup: Any, server: RtspServer) -> dict[str, Any]:
+def _sample(sup: Any, server: RtspServer | None) -> dict[str, Any]:
+    proc = server._proc if server is not None else None
     return {
         "t": time.monotonic(),
         "cams": sup.camera_stats(),
         "cpu_self_s": _proc_cpu_s(os.getpid()),
-        "cpu_server_s": _proc_cpu_s(server._proc.pid) if server._proc else 0.0,
+        "cpu_server_s": _proc_cpu_s(proc.pid) if proc else 0.0,
         "cpu_box": _box_cpu(),
         "rss_mb": _rss_mb(),
         "threads": _thread_cpu_s(),
@@ -384,7 +483,8 @@ def _rss_mb() -> float:
 
 
 def wait_quiet(max_wait_s: float = 180.0, busy_below: float = 0.15) -> float:
-    """Other work on the box skews every figure: wait (bounded) until it is nearly idle."""
+    """Other work on the box skews every figure: wait (bounded) until it is nearly idle.
+    Returns how busy the box was in the last 2 s (max_wait_s 0: just measure that)."""
     deadline = time.monotonic() + max_wait_s
     while True:
         a = _box_cpu()
@@ -395,23 +495,28 @@ def wait_quiet(max_wait_s: float = 180.0, busy_below: float = 0.15) -> float:
             return round(busy, 3)
 
 
-def run_trial(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    idle_busy = wait_quiet()
+def run_trial(kind: str, n: int, args: argparse.Namespace,
+              pipeline: str = "sitewarden") -> dict[str, Any]:
+    """One trial in a subprocess (clean RSS, nothing left from the previous one)."""
+    idle_busy = wait_quiet(args.quiet_wait_s)
     cmd = [sys.executable, __file__, "--trial", f"{kind}:{n}", "--warmup-s", str(args.warmup_s),
-           "--window-s", str(args.window_s)]
+           "--window-s", str(args.window_s), "--pipeline", pipeline,
+           "--peer-session", args.peer_session,
+           "--peer-decode-threads", str(args.peer_decode_threads)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     if res.returncode != 0 or not lines:
-        return {"kind": kind, "cameras": n, "sustained": False,
+        return {"kind": kind, "cameras": n, "sustained": False, "pipeline": pipeline,
                 "error": res.stderr.strip().splitlines()[-3:]}
     result: dict[str, Any] = json.loads(lines[-1])
     result["box_busy_before"] = idle_busy
-    sys.stderr.write(f"  {kind} x{n}: {json.dumps(result)}\n")
+    result.setdefault("pipeline", pipeline)
+    log.info("  %s %s x%d: %s", pipeline, kind, n, json.dumps(result))
     return result
 
 
 def run_ingest_alone(kind: str, n: int, args: argparse.Namespace) -> dict[str, Any]:
-    wait_quiet()
+    wait_quiet(args.quiet_wait_s)
     cmd = [sys.executable, __file__, "--ingest-alone", f"{kind}:{n}", "--warmup-s", "6",
            "--window-s", str(args.window_s)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
@@ -419,18 +524,28 @@ def run_ingest_alone(kind: str, n: int, args: argparse.Namespace) -> dict[str, A
     if res.returncode != 0 or not lines:
         return {"cameras": n, "error": res.stderr.strip().splitlines()[-3:]}
     result: dict[str, Any] = json.loads(lines[-1])
-    sys.stderr.write(f"  {kind} ingest alone x{n}: {json.dumps(result)}\n")
+    log.info("  %s ingest alone x%d: %s", kind, n, json.dumps(result))
     return result
 
 
-def search(kind: str, start: int, args: argparse.Namespace) -> dict[str, Any]:
+def find(kind: str, start: int, args: argparse.Namespace,
+         pipeline: str = "sitewarden") -> dict[str, Any]:
+    """The search below; with --smoke one trial at --smoke-cameras instead."""
+    if not args.smoke:
+        return search(kind, start, args, pipeline)
+    t = run_trial(kind, args.smoke_cameras, args, pipeline)
+    return {"sustained_cameras": args.smoke_cameras if t["sustained"] else 0, "trials": [t]}
+
+
+def search(kind: str, start: int, args: argparse.Namespace,
+           pipeline: str = "sitewarden") -> dict[str, Any]:
     """Largest sustained N: from `start`, up (or down) in steps of about a sixth while the
     answer stays the same, then bisect between the largest success and smallest failure."""
     tried: dict[int, dict[str, Any]] = {}
 
     def ok(n: int) -> bool:
         if n not in tried:
-            tried[n] = run_trial(kind, n, args)
+            tried[n] = run_trial(kind, n, args, pipeline)
         return bool(tried[n]["sustained"])
 
     n = max(1, min(start, args.max_cameras))
@@ -526,16 +641,42 @@ def alarm_latency(assets: Path, seconds: float, cameras: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- main
 
 
-def main() -> None:
+def _parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--kinds", default="main1080,sub360,gated,visitors")
-    ap.add_argument("--warmup-s", type=float, default=8.0)
-    ap.add_argument("--window-s", type=float, default=15.0)
+    ap.add_argument("--kinds", help="default: main1080,sub360,gated,visitors "
+                    "(with --smoke: main1080,visitors)")
+    ap.add_argument("--warmup-s", type=float, help="default 8 (--smoke: 4)")
+    ap.add_argument("--window-s", type=float, help="default 15 (--smoke: 5)")
     ap.add_argument("--max-cameras", type=int, default=120)
     ap.add_argument("--latency-s", type=float, default=60.0, help="0: skip")
+    ap.add_argument("--peer", action=argparse.BooleanOptionalAction, default=True,
+                    help="search the hand-written pipeline (benchmarks/peer.py) too")
+    ap.add_argument("--peer-kinds", default="main1080,visitors")
+    ap.add_argument("--peer-session", default="shared",
+                    choices=("shared", "locked", "per-camera"), help="see peer.py")
+    ap.add_argument("--peer-decode-threads", type=int, default=0,
+                    help="the peer's FFmpeg decoder threads; 0: OpenCV's default")
+    ap.add_argument("--smoke", action="store_true",
+                    help="a short run for CI: one trial per pipeline, figures not judged")
+    ap.add_argument("--smoke-cameras", type=int, default=2)
     ap.add_argument("--trial", help=argparse.SUPPRESS)
+    ap.add_argument("--pipeline", default="sitewarden", help=argparse.SUPPRESS)
     ap.add_argument("--ingest-alone", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    smoke = args.smoke
+    if args.kinds is None:
+        args.kinds = "main1080,visitors" if smoke else "main1080,sub360,gated,visitors"
+    if args.warmup_s is None:
+        args.warmup_s = 4.0 if smoke else 8.0
+    if args.window_s is None:
+        args.window_s = 5.0 if smoke else 15.0
+    args.quiet_wait_s = 0.0 if smoke else 180.0
+    return args
+
+
+def main() -> None:
+    args = _parse_args()
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     if args.ingest_alone:
         kind, n = args.ingest_alone.split(":")
         result = ingest_alone(kind, int(n), args.warmup_s, args.window_s)
@@ -543,39 +684,84 @@ def main() -> None:
         return
     if args.trial:
         kind, n = args.trial.split(":")
+        if args.pipeline == "peer":
+            result = peer_trial(kind, int(n), args.warmup_s, args.window_s, args.peer_session,
+                                args.peer_decode_threads)
+            sys.stdout.write(json.dumps(result) + "\n")
+            return
         with tempfile.TemporaryDirectory() as tmp:
             result = trial(kind, int(n), args.warmup_s, args.window_s, Path(tmp))
             sys.stdout.write(json.dumps(result) + "\n")
         return
+    sys.stdout.write(json.dumps(run_report(args), indent=2) + "\n")
+
+
+def run_report(args: argparse.Namespace) -> dict[str, Any]:
     assets = assets_dir()
     media = streams(assets)
     cores = os.cpu_count() or 1
-    wait_quiet()
-    inf = inference_cost(assets / MODEL, cores)
+    wait_quiet(args.quiet_wait_s)
+    inf = inference_cost(assets / MODEL, cores, frames=10 if args.smoke else 60)
     report: dict[str, Any] = {
         "machine": {"cores": cores, "cpu": platform.processor() or platform.machine(),
                     "python": platform.python_version()},
         "model": "yolox_nano 416x416, onnxruntime CPU, one 1-thread session per core",
-        "analysis_fps": ANALYSIS_FPS, "inference": inf, "kinds": {},
+        "analysis_fps": ANALYSIS_FPS, "inference": inf, "kinds": {}, "smoke": args.smoke,
     }
     for kind in args.kinds.split(","):
-        spec = KINDS[kind]
-        wait_quiet()
-        dec = decode_cost(media[spec["detect"]], cores)
-        per_channel = dec["cpu_s_per_s"] + ANALYSIS_FPS * inf["cpu_s_per_frame"]
-        ceiling = cores / per_channel
-        start = int(ceiling) if not spec["gated"] else int(ceiling * 2)
-        found = search(kind, start, args)
-        entry = {"decode": dec, "ceiling_all_moving": round(ceiling, 2), **found,
-                 "fraction_of_ceiling": round(found["sustained_cameras"] / ceiling, 3),
-                 **_live_ceiling(kind, found, inf, cores, args),
-                 **_server_adjusted(found, cores, per_channel),
-                 "cpu_cores_per_camera": _breakdown(found, dec, inf)}
-        report["kinds"][kind] = entry
+        report["kinds"][kind] = measure_kind(kind, media, inf, cores, args)
     report["memory_per_camera_mb"] = _memory_slope(report)
-    if args.latency_s > 0:
+    if args.latency_s > 0 and not args.smoke:
         report["alarm_latency"] = alarm_latency(assets, args.latency_s, cameras=2)
-    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def measure_kind(kind: str, media: dict[str, Path], inf: dict[str, Any], cores: int,
+                 args: argparse.Namespace) -> dict[str, Any]:
+    """Ceilings, sitewarden's search and (for --peer-kinds) the peer's, for one kind."""
+    spec = KINDS[kind]
+    wait_quiet(args.quiet_wait_s)
+    dec = decode_cost(media[spec["detect"]], cores, seconds=2.0 if args.smoke else 10.0)
+    per_channel = dec["cpu_s_per_s"] + ANALYSIS_FPS * inf["cpu_s_per_frame"]
+    ceiling = cores / per_channel
+    start = int(ceiling) if not spec["gated"] else int(ceiling * 2)
+    found = find(kind, start, args)
+    entry = {"decode": dec, "ceiling_all_moving": round(ceiling, 2), **found,
+             "fraction_of_ceiling": round(found["sustained_cameras"] / ceiling, 3)}
+    if not args.smoke:
+        entry |= _live_ceiling(kind, found, inf, cores, args)
+    entry |= {**_server_adjusted(found, cores, per_channel),
+              "cpu_cores_per_camera": _breakdown(found, dec, inf)}
+    if args.peer and kind in args.peer_kinds.split(","):
+        peer = find(kind, int(ceiling), args, "peer")
+        entry["peer"] = {"pipeline": PEER_PIPELINE, "session": args.peer_session, **peer,
+                         "cpu_cores_per_camera": _peer_breakdown(peer)}
+        entry["comparison"] = _comparison(found, peer)
+    return entry
+
+
+def _peer_breakdown(found: dict[str, Any]) -> dict[str, Any]:
+    """Where a peer camera's CPU goes in its largest sustained trial."""
+    t = _largest_sustained(found)
+    if t is None:
+        return {}
+    n = found["sustained_cameras"]
+    return {"runtime": round(t["runtime_cpu_cores"] / n, 4),
+            "by phase": t.get("cpu_cores_by_phase", {}),
+            "rtsp_server (benchmark's)": round(t["rtsp_server_cpu_cores"] / n, 4)}
+
+
+def _comparison(found: dict[str, Any], peer: dict[str, Any]) -> dict[str, Any]:
+    """Sustained cameras side by side, and each one's process CPU per camera at its own
+    largest sustained count."""
+    n_sw, n_peer = found["sustained_cameras"], peer["sustained_cameras"]
+    cpu: dict[str, float | None] = {}
+    for name, f, n in (("sitewarden", found, n_sw), ("peer", peer, n_peer)):
+        t = _largest_sustained(f)
+        cpu[name] = None if t is None else round(t["runtime_cpu_cores"] / n, 4)
+    return {"sitewarden_cameras": n_sw, "peer_cameras": n_peer,
+            "sitewarden_over_peer": round(n_sw / n_peer, 2) if n_peer else None,
+            "runtime_cpu_cores_per_camera": cpu}
 
 
 def _live_ceiling(kind: str, found: dict[str, Any], inf: dict[str, Any], cores: int,
