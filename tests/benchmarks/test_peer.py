@@ -124,9 +124,17 @@ def test_comparison_sets_counts_and_cpu_per_camera_side_by_side() -> None:
 # ---------------------------------------------------------------- runs (real RTSP)
 
 
+def _require_peer_extra() -> None:
+    """CI installs the extra (.ci/run): a missing one fails, it never skips."""
+    try:
+        import supervision  # noqa: F401
+    except ImportError:
+        pytest.fail(PEER_EXTRA)
+
+
 @pytest.mark.slow
 def test_peer_trial_analyses_every_camera(assets: Path) -> None:
-    pytest.importorskip("supervision", reason=PEER_EXTRA)
+    _require_peer_extra()
     from benchmarks.channels import peer_trial
 
     r = peer_trial("visitors", 2, warmup_s=3.0, window_s=3.0)
@@ -136,7 +144,7 @@ def test_peer_trial_analyses_every_camera(assets: Path) -> None:
 
 @pytest.mark.slow
 def test_peer_zones_are_the_benchmarks_zones_in_pixels(assets: Path) -> None:
-    pytest.importorskip("supervision", reason=PEER_EXTRA)
+    _require_peer_extra()
     import supervision as sv
 
     from benchmarks.peer import make_rules
@@ -153,13 +161,9 @@ def test_peer_zones_are_the_benchmarks_zones_in_pixels(assets: Path) -> None:
 
 @pytest.mark.slow
 def test_channels_smoke_reports_every_part(assets: Path) -> None:
-    """channels.py --smoke end to end (the peer too when its extra is installed)."""
-    try:
-        import supervision  # noqa: F401
-
-        peer = "--peer"
-    except ImportError:
-        peer = "--no-peer"
+    """channels.py --smoke end to end, the peer included."""
+    _require_peer_extra()
+    peer = "--peer"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     res = subprocess.run([sys.executable, str(REPO / "benchmarks" / "channels.py"), "--smoke",
                           "--kinds", "visitors", "--smoke-cameras", "1", peer],
