@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -237,3 +238,50 @@ def test_a_second_publisher_on_the_same_outbox_still_fails_at_once(tmp_path: Pat
     pub.stop()
     with pytest.raises(OutboxError, match="stopped"):
         pub.publish_event(make_event(1))
+
+
+def test_events_emitted_while_held_ones_move_in_stay_behind_them(
+    tmp_path: Path, collector_factory: Callable[..., Collector], monkeypatch: pytest.MonkeyPatch,
+    require_mosquitto: None,
+) -> None:
+    import publisher.store as store
+
+    # Small batches, one per loop turn: the move spans many turns, with callers in between.
+    monkeypatch.setattr(store, "_MOVE_BATCH", 10)
+    monkeypatch.setattr(store, "_MOVE_BATCHES_PER_TURN", 1)
+    broker = Mosquitto(tmp_path / "broker")
+    broker.start()
+    sub = collector_factory(broker.port, f"{ROOT}/events/#")
+    broker.stop()
+    put = Switch(monkeypatch, "put_many", "cannot store message in outbox x: database or disk "
+                 "is full", disk_full=True)
+    probe = Switch(monkeypatch, "save_sequence", "cannot write: database or disk is full",
+                   disk_full=True)
+    pub = Publisher(fast_settings(broker.port, outbox={"retry_s": 0.05}), SITE, BOX,
+                    tmp_path / "ob.db")
+    pub.start()
+    sent: list[str] = []
+    try:
+        put.on = probe.on = True
+        sent += [pub.publish_event(make_event(i)).id for i in range(300)]
+        assert pub.stats()["held_in_memory"] == 300
+
+        def produce() -> None:
+            for i in range(300, 500):
+                sent.append(pub.publish_event(make_event(i)).id)
+                if i == 320:
+                    put.on = probe.on = False  # the outbox works again mid-stream
+                time.sleep(0.0005)
+
+        producer = threading.Thread(target=produce)
+        producer.start()
+        producer.join(30)
+        assert wait_until(lambda: pub.stats()["held_in_memory"] == 0, 20)
+        assert pub.stats()["moved_to_outbox"] >= 300
+        broker.start()
+        assert pub.flush(20)
+        assert sub.wait_for(lambda ms: len({m.json()["id"] for m in ms}) >= 500, 20)
+    finally:
+        pub.stop()
+        broker.kill()
+    assert first_seen_order(sub.event_ids()) == sent
