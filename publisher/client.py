@@ -9,9 +9,14 @@ connection state machine with its own select() loop over paho's external-loop AP
        ^                              |  refused / timeout / CONNACK failure   |
        +------------------------------+----------------------------------------+  link lost
 
-Each attempt uses a fresh paho client, so the outbox is the only source of retransmissions:
-after every CONNACK the unacknowledged rows are sent again from the oldest, at most
-`max_inflight` at a time, and a row is deleted when the PUBACK carrying its mid arrives.
+Each attempt uses a fresh paho client, so the store is the only source of retransmissions:
+after every CONNACK the unacknowledged outbox rows are sent again from the oldest, then the
+events held in memory (publisher/store.py: while the outbox cannot write), at most
+`max_inflight` at a time; a row is deleted (a held event forgotten) when the PUBACK carrying
+its mid arrives.
+
+Nothing ends the I/O loop but stop(): a failed delete is retried later, and any other
+exception is logged, counted, and the loop goes on with a fresh link after a backoff.
 """
 
 from __future__ import annotations
@@ -24,17 +29,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
-
-import paho.mqtt.client as mqtt
 
 from publisher import connection, status
 from publisher.backoff import Backoff
 from publisher.events import Event
-from publisher.outbox import Evictable, Outbox
+from publisher.link import Link, LinkState
+from publisher.ratelog import REPEAT_LOG_S, RateLimitedLog
 from publisher.settings import MqttConfig
+from publisher.store import EventStore
 from publisher.topics import Topics, check_segment
 
 log = logging.getLogger(__name__)
@@ -42,27 +46,11 @@ log = logging.getLogger(__name__)
 AckListener = Callable[[str | None, float], None]
 """Called on the I/O thread with (event id, emit→PUBACK latency in s) for each acked row."""
 
-_REPEAT_LOG_S = 60.0
-
-
-class LinkState(StrEnum):
-    WAITING = "waiting"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    AUTH_FAILED = "auth_failed"
-    STOPPED = "stopped"
-
-
-class _Link:
-    """One connection attempt: a fresh paho client and what is in flight on it."""
-
-    def __init__(self, client: mqtt.Client, deadline_s: float) -> None:
-        self.client = client
-        self.connack_deadline_s = deadline_s
-        self.inflight: dict[int, tuple[int, str | None, float]] = {}  # mid → seq, id, created
-        self.cursor = 0  # highest outbox seq already published on this link
-        self.failure: str | None = None
-        self.auth_failure = False
+HealthListener = Callable[[str, dict[str, Any]], None]
+"""Called on the I/O thread, outside every publisher lock (it may call publish_event), with
+("degraded", {"reason": "disk_full"|"outbox_error", "message", "affected": ["outbox"],
+"held_in_memory": n}) once when the outbox stops working and ("ok", {...}) once when it works
+again and nothing is held in memory any more."""
 
 
 class Publisher:
@@ -74,16 +62,19 @@ class Publisher:
         outbox_path: Path,
         *,
         ack_listener: AckListener | None = None,
+        on_health: HealthListener | None = None,
     ) -> None:
         self.settings = settings
         self.site_id, self.box_id = site_id, box_id
         self.topics = Topics(settings.topic_prefix, site_id, box_id)
         self.client_id = settings.client_id or connection.default_client_id(site_id, box_id)
         connection.tls_context(settings)  # bad TLS files fail here, not in the I/O thread
-        ob = settings.outbox
-        self.outbox = Outbox(Path(outbox_path), ob.max_bytes, ob.high_water_frac)
+        # Never fails for a full disk: the store starts in memory mode and retries.
+        self._store = EventStore(Path(outbox_path), settings.outbox)
         self._ack_listener = ack_listener
+        self._on_health = on_health
         self._backoff = Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)
+        self._loop_backoff = Backoff(0.1, 5.0)
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -95,10 +86,9 @@ class Publisher:
         self._stop_deadline_s = 0.0
         self._ever_connected = False
         self._thread: threading.Thread | None = None
-        self._link: _Link | None = None
+        self._link: Link | None = None
         self._state = LinkState.WAITING
         self._retry_at_s = 0.0
-        self._acked: list[int] = []
         self._cameras: dict[str, bytes] = {}
         self._cameras_dirty: set[str] = set()
         self._status_dirty = False
@@ -108,9 +98,10 @@ class Publisher:
         self._latencies_s: deque[float] = deque(maxlen=2048)
         self._last_error: str | None = None
         self._last_error_logged_s = 0.0
+        self._limited = RateLimitedLog(log)
         self._n = dict.fromkeys(
             ("sent", "acked", "rejected", "reconnects", "connect_attempts",
-             "snapshots_dropped", "stats_published"), 0)
+             "snapshots_dropped", "stats_published", "loop_errors"), 0)
         self._update_alarms()
 
     # ---------------------------------------------------------------- caller API
@@ -121,20 +112,17 @@ class Publisher:
         self._thread = threading.Thread(target=self.run, name="mqtt-publisher", daemon=True)
         self._thread.start()
 
-    def publish_event(self, event: Event) -> None:
-        """Commit one CloudEvent to the outbox (durable on return), then let it be sent."""
+    def publish_event(self, event: Event) -> Event:
+        """Number the event (CloudEvents `sequence`), commit it to the outbox (durable on
+        return) or, while the outbox cannot write, hold it in memory; then let it be sent.
+        Returns the numbered event: the one to pass on (its `to_wire()` is what is sent)."""
         if not event.id:
             raise ValueError("an event needs a non-empty id")
         topic = self.topics.event(event)
-        v = event.violation
-        self.outbox.put(
-            topic, status.encode(event.to_wire()), event_id=event.id,
-            violation_id=v.violation_id if v is not None else None,
-            phase=v.phase if v is not None else None,
-            cls=Evictable.UPDATE if v is not None and v.phase == "updated" else Evictable.PROTECTED,
-        )
+        numbered = self._store.add_event(event, topic)
         self._after_outbox_change()
         self._wake()
+        return numbered
 
     def publish_snapshot(self, camera_id: str, violation_id: str, jpeg: bytes) -> None:
         """Queue a JPEG on the snapshot topic (off unless mqtt.snapshots.enabled)."""
@@ -150,7 +138,12 @@ class Publisher:
             log.warning("snapshot of %s not sent: %d bytes > mqtt.snapshots.max_bytes %d",
                         violation_id, len(jpeg), cfg.max_bytes)
             return
-        self.outbox.put(topic, jpeg, violation_id=violation_id, cls=Evictable.SNAPSHOT)
+        if not self._store.add_snapshot(topic, jpeg, violation_id):
+            with self._lock:
+                self._n["snapshots_dropped"] += 1
+            self._limited.log("snapshot", logging.WARNING, "snapshot of %s not sent: the outbox "
+                              "cannot store it (%s)", violation_id, self._store.error)
+            return
         self._after_outbox_change()
         self._wake()
 
@@ -173,10 +166,10 @@ class Publisher:
         self._wake()
 
     def flush(self, timeout_s: float) -> bool:
-        """Wait until every outbox row is acknowledged; False on timeout."""
+        """Wait until every stored or held message is acknowledged; False on timeout."""
         deadline = time.monotonic() + timeout_s
         with self._drained:
-            while self.outbox.usage().depth > 0:
+            while self._store.undelivered() > 0:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
@@ -184,10 +177,12 @@ class Publisher:
         return True
 
     def is_pending(self, violation_id: str) -> bool:
-        return self.outbox.is_pending(violation_id)
+        """True while a message of the violation is stored or held and not acknowledged."""
+        return self._store.is_pending(violation_id)
 
     def stats(self) -> dict[str, Any]:
-        use = self.outbox.usage()
+        st = self._store
+        use = st.usage()
         link = self._link  # read once: the I/O thread may drop the link meanwhile
         with self._lock:
             lat = sorted(self._latencies_s)
@@ -198,7 +193,7 @@ class Publisher:
                 "broker": f"{self.settings.host}:{self.settings.port}",
                 "outbox_depth": use.depth,
                 "outbox_bytes": use.bytes,
-                "outbox_max_bytes": self.outbox.max_bytes,
+                "outbox_max_bytes": self.settings.outbox.max_bytes,
                 "merged": use.merged,
                 "dropped": use.dropped,
                 "inflight": len(link.inflight) if link else 0,
@@ -206,6 +201,7 @@ class Publisher:
                 "alarms": list(self._alarms),
                 **self._n,
             }
+        out.update(st.stats())
         out["ack_latency_ms_p50"] = _pct_ms(lat, 0.50)
         out["ack_latency_ms_p95"] = _pct_ms(lat, 0.95)
         return out
@@ -223,35 +219,75 @@ class Publisher:
         elif self._running.is_set() and not self._finished.wait(timeout_s):
             log.warning("MQTT publisher run() did not return within %.1f s", timeout_s)
             return
-        self.outbox.close()
+        self._store.close()
         self._wake_r.close()
         self._wake_w.close()
 
     # ---------------------------------------------------------------- I/O thread
 
     def run(self) -> None:
-        """The I/O loop; returns after stop()."""
+        """The I/O loop; returns after stop() and never before."""
         self._running.set()
         try:
             while not self._stopping.is_set():
-                self._flush_acks()
-                if self._link is None:
-                    self._idle_until_retry()
-                else:
-                    self._service()
-            self._shutdown()
-        except Exception:
-            log.exception("MQTT publisher I/O loop crashed; events stay in the outbox")
-            self._close_link()
-            raise
+                try:
+                    self._turn()
+                except Exception as e:  # the loop must outlive any bug
+                    self._loop_failed(e)
+            try:
+                self._shutdown()
+            except Exception:
+                log.exception("MQTT publisher: error while stopping")
+                self._close_link()
         finally:
             self._set_state(LinkState.STOPPED)
             self._finished.set()
 
+    def _turn(self) -> None:
+        self._maintain()
+        if self._link is None:
+            self._idle_until_retry()
+        else:
+            self._service()
+        if self._loop_backoff.attempts:
+            self._loop_backoff.reset()
+
+    def _loop_failed(self, e: Exception) -> None:
+        """Log and count, start over with a fresh link (the simplest consistent state: every
+        unacknowledged message is sent again), after a backoff that stop() interrupts."""
+        with self._lock:
+            self._n["loop_errors"] += 1
+        delay_s = self._loop_backoff.next_delay_s()
+        if self._limited.due(f"loop:{type(e).__name__}:{e}"):
+            log.error("MQTT publisher I/O loop error (it goes on in %.1f s; events stay in the "
+                      "outbox or in memory)", delay_s, exc_info=e)
+        self._close_link()
+        self._set_state(LinkState.WAITING)
+        self._retry_at_s = time.monotonic() + delay_s
+        with contextlib.suppress(OSError, ValueError):  # the wake socket itself may be broken
+            self._select([], delay_s)
+
+    def _maintain(self) -> None:
+        """Acked-row deletes, outbox probing and moving held events, health reports."""
+        now = time.monotonic()
+        if self._store.delete_acked(now):
+            self._after_outbox_change()
+            self._notify_drained()
+        moved = self._store.tend(now)
+        if moved:
+            if self._link is not None:
+                self._link.remap_moved(moved)
+            self._after_outbox_change()
+        self._report_health()
+
+    def _timer_s(self, limit_s: float) -> float:
+        """Seconds to wait at most before the next turn has store work to do."""
+        return max(0.0, min(limit_s, self._store.next_due_s() - time.monotonic()))
+
     def _idle_until_retry(self) -> None:
         wait_s = self._retry_at_s - time.monotonic()
         if wait_s > 0:
-            self._select([], min(wait_s, 1.0))
+            self._select([], self._timer_s(min(wait_s, 1.0)))
             return
         self._open_link()
 
@@ -264,7 +300,7 @@ class Publisher:
         self._set_state(LinkState.CONNECTING)
         try:
             client = connection.make_client(s, self.client_id, persistent=True, will=will)
-            link = _Link(client, time.monotonic() + s.connect_timeout_s)
+            link = Link(client, time.monotonic() + s.connect_timeout_s)
             client.on_connect = lambda c, u, f, rc, p: self._on_connect(link, rc)
             client.on_disconnect = lambda c, u, f, rc, p: self._on_disconnect(link, rc)
             client.on_publish = lambda c, u, mid, rc, p: self._on_publish(link, mid, rc)
@@ -282,9 +318,9 @@ class Publisher:
             self._drop_link(link, link.failure or "connection closed", link.auth_failure)
             return
         if self._state is LinkState.CONNECTING:
-            timeout = max(0.0, link.connack_deadline_s - time.monotonic())
+            timeout = self._timer_s(link.connack_deadline_s - time.monotonic())
         else:
-            timeout = max(0.0, min(1.0, self._stats_due_s - time.monotonic()))
+            timeout = self._timer_s(min(1.0, self._stats_due_s - time.monotonic()))
         readable, writable = self._select([sock], timeout, want_write=link.client.want_write())
         if readable:
             link.client.loop_read()
@@ -311,9 +347,9 @@ class Publisher:
                     pass
         return bool(socks) and socks[0] in r, bool(w)
 
-    def _pump(self, link: _Link) -> None:
-        """Fill the in-flight window from the outbox, then status, cameras, stats."""
-        client = link.client
+    def _pump(self, link: Link) -> None:
+        """Status and cameras, then fill the in-flight window (outbox rows first: they are
+        older than every held event), then stats."""
         if self._status_dirty:
             self._status_dirty = False
             self._send(link, self.topics.status, self._online_payload(), retain=True)
@@ -322,26 +358,17 @@ class Publisher:
             self._cameras_dirty.clear()
         for cam, payload in cams:
             self._send(link, self.topics.camera_status(cam), payload, retain=True)
-        room = self.settings.max_inflight - len(link.inflight)
-        if room > 0:
-            for row in self.outbox.pending_after(link.cursor, room):
-                info = client.publish(row.topic, row.payload, qos=row.qos, retain=row.retain)
-                if info.rc != mqtt.MQTT_ERR_SUCCESS:
-                    link.failure = f"publish failed: {mqtt.error_string(info.rc)}"
-                    return
-                link.inflight[info.mid] = (row.seq, row.event_id, row.created_s)
-                link.cursor = row.seq
-                with self._lock:
-                    self._n["sent"] += 1
-        if time.monotonic() >= self._stats_due_s:
+        sent = link.fill(self._store, self.settings.max_inflight)
+        if sent:
+            with self._lock:
+                self._n["sent"] += sent
+        if link.failure is None and time.monotonic() >= self._stats_due_s:
             self._publish_stats_now(link)
 
-    def _send(self, link: _Link, topic: str, payload: bytes, *, retain: bool, qos: int = 1) -> None:
-        info = link.client.publish(topic, payload, qos=qos, retain=retain)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
-            link.failure = f"publish failed: {mqtt.error_string(info.rc)}"
+    def _send(self, link: Link, topic: str, payload: bytes, *, retain: bool, qos: int = 1) -> None:
+        link.send(topic, payload, retain=retain, qos=qos)
 
-    def _publish_stats_now(self, link: _Link) -> None:
+    def _publish_stats_now(self, link: Link) -> None:
         with self._lock:
             runtime = dict(self._runtime_stats)
             self._stats_due_s = time.monotonic() + self.settings.stats_interval_s
@@ -351,7 +378,7 @@ class Publisher:
 
     # paho callbacks: they run inside loop_read on the I/O thread.
 
-    def _on_connect(self, link: _Link, reason_code: Any) -> None:
+    def _on_connect(self, link: Link, reason_code: Any) -> None:
         if reason_code.is_failure:
             link.auth_failure = connection.is_auth_failure(reason_code)
             link.failure = connection.describe_connack(self.settings, reason_code)
@@ -365,11 +392,11 @@ class Publisher:
         self._status_dirty = True
         self._backoff.reset()
         self._set_state(LinkState.CONNECTED)
-        log.info("MQTT connected to %s:%d as %s (%d event(s) waiting in the outbox)",
+        log.info("MQTT connected to %s:%d as %s (%d message(s) waiting)",
                  self.settings.host, self.settings.port, self.client_id,
-                 self.outbox.usage().depth)
+                 self._store.undelivered())
 
-    def _on_disconnect(self, link: _Link, reason_code: Any) -> None:
+    def _on_disconnect(self, link: Link, reason_code: Any) -> None:
         if link.failure is not None:
             return
         where = f"MQTT broker {self.settings.host}:{self.settings.port}"
@@ -380,35 +407,55 @@ class Publisher:
         else:
             link.failure = f"{where}: connection lost ({reason_code})"
 
-    def _on_publish(self, link: _Link, mid: int, reason_code: Any) -> None:
+    def _on_publish(self, link: Link, mid: int, reason_code: Any) -> None:
         entry = link.inflight.pop(mid, None)
         if entry is None:
             return  # status, camera status or stats message
-        seq, event_id, created_s = entry
         if getattr(reason_code, "is_failure", False):
             with self._lock:
                 self._n["rejected"] += 1
-            log.error("broker rejected event %s (PUBACK: %s); it stays in the outbox and is "
-                      "retried after the next reconnect", event_id, reason_code)
+            log.error("broker rejected event %s (PUBACK: %s); it is kept and retried after "
+                      "the next reconnect", entry.event_id, reason_code)
             return
-        latency_s = time.time() - created_s
+        latency_s = time.time() - entry.created_s
         with self._lock:
             self._n["acked"] += 1
             self._latencies_s.append(latency_s)
-        self._acked.append(seq)
+        if entry.held:
+            self._store.held.remove(entry.key)  # delivered from memory: nothing on disk
+            self._notify_drained()
+        else:
+            self._store.acked(entry.key)
         if self._ack_listener is not None:
-            self._ack_listener(event_id, latency_s)
+            try:
+                self._ack_listener(entry.event_id, latency_s)
+            except Exception:
+                log.exception("ack listener failed for event %s", entry.event_id)
 
     # ---------------------------------------------------------------- helpers
 
     def _flush_acks(self) -> None:
-        if not self._acked:
-            return
-        acked, self._acked = self._acked, []
-        self.outbox.delete(acked)
-        self._after_outbox_change()
+        if self._store.delete_acked(time.monotonic()):
+            self._after_outbox_change()
+            self._notify_drained()
+
+    def _notify_drained(self) -> None:
         with self._drained:
             self._drained.notify_all()
+
+    def _report_health(self) -> None:
+        change = self._store.health_change()
+        if change is None:
+            return
+        state, detail = change
+        log.log(logging.WARNING if state == "degraded" else logging.INFO,
+                "publisher health: %s %s", state, detail)
+        if self._on_health is None:
+            return
+        try:
+            self._on_health(state, detail)  # no lock held: it may publish an event
+        except Exception:
+            log.exception("health listener failed on %s", state)
 
     def _link_failed(self, message: str, *, auth: bool) -> None:
         delay_s = self._backoff.next_delay_s()
@@ -418,15 +465,15 @@ class Publisher:
         with self._lock:
             repeated = message == self._last_error
             self._last_error = message
-        if repeated and now - self._last_error_logged_s < _REPEAT_LOG_S:
+        if repeated and now - self._last_error_logged_s < REPEAT_LOG_S:
             log.debug("%s; retrying in %.1f s", message, delay_s)
             return
         self._last_error_logged_s = now
-        depth = self.outbox.usage().depth
+        depth = self._store.undelivered()
         log.log(logging.ERROR if auth else logging.WARNING,
                 "%s; %d message(s) kept in the outbox; retrying in %.1f s", message, depth, delay_s)
 
-    def _drop_link(self, link: _Link, message: str, auth: bool) -> None:
+    def _drop_link(self, link: Link, message: str, auth: bool) -> None:
         self._close_link()
         self._link_failed(message, auth=auth)
 
@@ -451,10 +498,11 @@ class Publisher:
             link.client.disconnect()
             if link.client.want_write():
                 link.client.loop_write()
-        self._flush_acks()
         self._close_link()
+        self._store.shutdown()
+        self._report_health()
 
-    def _service_once_for_shutdown(self, link: _Link, deadline: float) -> None:
+    def _service_once_for_shutdown(self, link: Link, deadline: float) -> None:
         sock = link.client.socket()
         if sock is None:
             return
@@ -471,25 +519,19 @@ class Publisher:
         return status.box_status("online", self.site_id, self.box_id, alarms=alarms)
 
     def _update_alarms(self) -> None:
-        use = self.outbox.usage()
+        use = self._store.usage()
+        max_bytes = self.settings.outbox.max_bytes
+        high_water = int(max_bytes * self.settings.outbox.high_water_frac)
         with self._lock:
             old = set(self._alarms)
-            new = set(old)
-            if use.bytes > self.outbox.high_water_bytes:
-                new.add("outbox_high_water")
-            elif use.bytes < 0.9 * self.outbox.high_water_bytes:
-                new.discard("outbox_high_water")
-            if use.over_budget:
-                new.add("outbox_full")
-            elif use.bytes <= self.outbox.max_bytes:
-                new.discard("outbox_full")
+            new = status.outbox_alarms(old, use.bytes, use.over_budget, max_bytes, high_water)
             if new == old:
                 return
             self._alarms = sorted(new)
         self._status_dirty = True
         for alarm in sorted(new - old):
             log.warning("alarm %s raised: outbox holds %d message(s), %d of %d bytes",
-                        alarm, use.depth, use.bytes, self.outbox.max_bytes)
+                        alarm, use.depth, use.bytes, max_bytes)
         for alarm in sorted(old - new):
             log.info("alarm %s cleared", alarm)
 

@@ -40,6 +40,14 @@ class OutboxConfig(_Strict):
     high_water_frac: float = Field(
         default=0.8, gt=0, le=1, description="above this fraction of max_bytes: status alarm"
     )
+    memory_max_events: int = Field(
+        default=10_000, gt=0,
+        description="events held in memory while the outbox cannot write (full disk)",
+    )
+    retry_s: float = Field(
+        default=5.0, gt=0, le=300,
+        description="while the outbox cannot open or write: seconds between attempts",
+    )
 
 
 class SnapshotDeliveryConfig(_Strict):

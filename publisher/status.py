@@ -49,3 +49,20 @@ def stats_message(
     msg.update(runtime)
     msg["publisher"] = publisher
     return encode(msg)
+
+
+def outbox_alarms(
+    old: set[str], used: int, over_budget: bool, max_bytes: int, high_water: int
+) -> set[str]:
+    """The outbox alarms after a change: `outbox_high_water` (cleared below 90 % of the level,
+    so it does not flap) and `outbox_full` (over budget with only protected rows)."""
+    new = set(old)
+    if used > high_water:
+        new.add("outbox_high_water")
+    elif used < 0.9 * high_water:
+        new.discard("outbox_high_water")
+    if over_budget:
+        new.add("outbox_full")
+    elif used <= max_bytes:
+        new.discard("outbox_full")
+    return new

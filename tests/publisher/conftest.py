@@ -19,6 +19,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from publisher.events import Event, TrackedObject, ViolationData, violation_event
 from publisher.settings import MqttConfig
 from tests.publisher.mosquitto import MOSQUITTO, Mosquitto
+from tests.publisher.smalldisk import SmallDisk
 
 SITE, BOX = "plant-7", "edge-01"
 
@@ -158,3 +159,36 @@ def wait_until(pred: Callable[[], bool], timeout_s: float = 15.0) -> bool:
             return True
         time.sleep(0.02)
     return pred()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmallDisk]:
+    """A 4 MiB tmpfs (or its simulation, see smalldisk.py), unmounted after the test."""
+    path = tmp_path / "disk"
+    path.mkdir()
+    disk = SmallDisk(path, monkeypatch)
+    try:
+        yield disk
+    finally:
+        disk.unmount()
+
+
+class HealthLog:
+    """An `on_health` listener that records, optionally reacting like the box would."""
+
+    def __init__(self, react: Callable[[str, dict[str, Any]], None] | None = None) -> None:
+        self.reports: list[tuple[str, dict[str, Any]]] = []
+        self.threads: set[str] = set()
+        self._react = react
+        self._lock = threading.Lock()
+
+    def __call__(self, state: str, detail: dict[str, Any]) -> None:
+        with self._lock:
+            self.reports.append((state, detail))
+            self.threads.add(threading.current_thread().name)
+        if self._react is not None:
+            self._react(state, detail)
+
+    def states(self) -> list[str]:
+        with self._lock:
+            return [s for s, _ in self.reports]

@@ -45,10 +45,10 @@ def test_tail_prints_one_json_line_per_event_for_one_camera(
         assert "subscribed to sitewarden/plant-7/edge-01/events/cam-1/+" in line, line
         pub = Publisher(fast_settings(broker.port), SITE, BOX, tmp_path / "ob.db")
         pub.start()
-        want = [make_event(1, camera="cam-1"), make_event(3, camera="cam-1")]
         pub.publish_event(make_event(2, camera="cam-2"))  # filtered out by --camera
-        for ev in want:
-            pub.publish_event(ev)
+        # What goes out is the numbered event publish_event returns (sequence 2 and 3).
+        want = [pub.publish_event(make_event(i, camera="cam-1")) for i in (1, 3)]
+        assert [e.sequence for e in want] == ["2", "3"]
         assert pub.flush(10)
         pub.stop()
         out, err = proc.communicate(timeout=30)

@@ -35,8 +35,7 @@ def test_events_delivered_in_order_and_acked(
     events.append(make_event(0, phase="ended"))
     pub.start()
     try:
-        for ev in events:
-            pub.publish_event(ev)
+        numbered = [pub.publish_event(ev) for ev in events]
         assert pub.flush(20)
         want = [e.id for e in events]
         assert sub.wait_for(lambda ms: len(ms) >= len(want))
@@ -44,7 +43,10 @@ def test_events_delivered_in_order_and_acked(
         got = {m.json()["id"]: m.topic for m in sub.snapshot()}
         assert got[events[1].id] == f"{ROOT}/events/cam-1/danger_zone"
         assert got[events[2].id] == f"{ROOT}/events/cam-2/danger_zone"
-        assert sub.events()[0] == events[0].to_wire()  # the JSON on the wire is the event
+        # The JSON on the wire is the numbered event that publish_event returned.
+        assert sub.events()[0] == numbered[0].to_wire()
+        assert numbered[0] == dataclasses.replace(events[0], sequence="1")
+        assert [e["sequence"] for e in sub.events()] == [str(n) for n in range(1, 152)]
         st = pub.stats()
         assert st["connected"] and st["outbox_depth"] == 0 and st["acked"] == len(events)
         assert not pub.is_pending("v-00000")
@@ -128,11 +130,11 @@ def test_payload_is_compact_json(broker: Mosquitto, tmp_path: Path,
     pub = Publisher(fast_settings(broker.port), SITE, BOX, tmp_path / "ob.db")
     pub.start()
     try:
-        ev = make_event(7)
-        pub.publish_event(ev)
+        ev = pub.publish_event(make_event(7))
         assert sub.wait_for(lambda ms: len(ms) == 1)
         payload = sub.snapshot()[0].payload
         assert payload == json.dumps(ev.to_wire(), separators=(",", ":")).encode()
+        assert b'"sequence":"1"' in payload
     finally:
         pub.stop()
 

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from publisher.backoff import Backoff
 from publisher.events import Event, camera_event
-from publisher.outbox import Evictable, Outbox, OutboxError
+from publisher.outbox import Evictable, Message, Outbox, OutboxError
 from publisher.schema import EVENT_ADAPTER, CameraEvent, ViolationEvent, event_json_schema
 from publisher.settings import MqttConfig
 from publisher.topics import TopicError, Topics
@@ -186,3 +186,43 @@ def test_budget_merges_superseded_updates_first_and_never_drops_started_or_ended
     assert all(make_event(10 + i).id in kept_ids for i in range(5))
     assert ob.merged == 3 and ob.dropped == 2  # every update gone before anything protected
     ob.close()
+
+
+def test_sequence_is_persisted_with_its_row_and_only_when_committed(tmp_path: Path) -> None:
+    ob = Outbox(tmp_path / "o.db", 10_000)
+    assert ob.last_sequence == 0
+    ob.put("t", b"a", event_id="a", sequence=1)
+    rows = ob.put_many([Message("t", b"b", event_id="b", sequence=2),
+                        Message("t", b"c", event_id="c", sequence=3)])
+    assert rows == sorted(rows) and len(rows) == 2
+    # A transaction that fails (NOT NULL topic) stores neither its rows nor its number.
+    with pytest.raises(OutboxError) as err:
+        ob.put_many([Message("t", b"d", sequence=4), Message(None, b"e", sequence=5)])  # type: ignore[arg-type]
+    assert not err.value.disk_full
+    assert ob.last_sequence == 3 and ob.usage().depth == 3
+    ob.delete(rows)  # delivered rows go, the number stays
+    ob.save_sequence(2)  # never lowered
+    ob.close()
+    ob = Outbox(tmp_path / "o.db", 10_000)
+    assert ob.last_sequence == 3
+    assert [r.event_id for r in ob.pending_after(0, 10)] == ["a"]
+    ob.save_sequence(7)
+    ob.close()
+    assert Outbox(tmp_path / "o.db", 10_000).last_sequence == 7
+
+
+def test_outbox_errors_tell_a_full_disk_from_others(tmp_path: Path) -> None:
+    import errno
+    import sqlite3
+
+    from publisher.outbox import _error
+
+    assert _error("x", sqlite3.OperationalError("database or disk is full")).disk_full
+    assert _error("x", OSError(errno.ENOSPC, "No space left on device")).disk_full
+    assert not _error("x", sqlite3.OperationalError("disk I/O error")).disk_full
+    assert not _error("x", OSError(errno.EACCES, "Permission denied")).disk_full
+    # An outbox that cannot even be created is an OutboxError too (not a bare OSError).
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutboxError, match="cannot open outbox") as e:
+        Outbox(tmp_path / "file" / "o.db", 1000)
+    assert not e.value.disk_full
