@@ -70,7 +70,8 @@ class Publisher:
         self.client_id = settings.client_id or connection.default_client_id(site_id, box_id)
         connection.tls_context(settings)  # bad TLS files fail here, not in the I/O thread
         # Never fails for a full disk: the store starts in memory mode and retries.
-        self._store = EventStore(Path(outbox_path), settings.outbox)
+        self.outbox_path = Path(outbox_path)
+        self._store = EventStore(self.outbox_path, settings.outbox)
         self._ack_listener = ack_listener
         self._on_health = on_health
         self._backoff = Backoff(settings.reconnect_initial_s, settings.reconnect_max_s)

@@ -203,8 +203,8 @@ def camera_event(
     time: datetime,
     detail: Mapping[str, Any] | None = None,
 ) -> Event:
-    data = StateData(site_id=site_id, box_id=box_id, camera_id=camera_id, state=state,
-                     **dict(detail or {}))
+    data = StateData(**_with_detail(
+        {"site_id": site_id, "box_id": box_id, "camera_id": camera_id, "state": state}, detail))
     return Event(
         id=event_id(site_id, box_id, camera_id, state, time.isoformat()),
         source=source_uri(site_id, box_id),
@@ -218,6 +218,15 @@ def camera_event(
 BOX_SUBJECT = "_box"  # topic level used for box-wide events (not a camera)
 
 
+def _with_detail(fixed: dict[str, Any], detail: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`fixed` plus `detail`; a detail key that names a fixed one (a degraded part's own
+    `camera_id`, say) is kept as `detail_<key>` instead of replacing the envelope's."""
+    out = dict(fixed)
+    for k, v in (detail or {}).items():
+        out[f"detail_{k}" if k in fixed else k] = v
+    return out
+
+
 def box_event(
     site_id: str,
     box_id: str,
@@ -226,8 +235,9 @@ def box_event(
     detail: Mapping[str, Any] | None = None,
 ) -> Event:
     """A box-wide health change (e.g. a full disk): `sitewarden.box.<state>`."""
-    data = StateData(site_id=site_id, box_id=box_id, camera_id=BOX_SUBJECT, state=state,
-                     **dict(detail or {}))
+    data = StateData(**_with_detail(
+        {"site_id": site_id, "box_id": box_id, "camera_id": BOX_SUBJECT, "state": state},
+        detail))
     return Event(
         id=event_id(site_id, box_id, "box", state, time.isoformat()),
         source=source_uri(site_id, box_id),

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -37,14 +38,21 @@ def load_or_exit(path: Path) -> SiteConfig:
 
 
 def outbox_path(cfg: SiteConfig) -> Path:
+    """`storage.outbox_path` (its own partition: a full evidence disk cannot touch it), else
+    `mqtt.outbox.path`, else `<storage.directory>/outbox.db`."""
+    if cfg.storage.outbox_path:
+        return Path(cfg.storage.outbox_path)
     if cfg.mqtt is not None and cfg.mqtt.outbox.path:
         return Path(cfg.mqtt.outbox.path)
     return Path(cfg.storage.directory) / "outbox.db"
 
 
 @contextmanager
-def open_publisher(cfg: SiteConfig) -> Iterator[Publisher]:
-    """The MQTT publisher of this box, started; flushed (briefly) and stopped at exit."""
+def open_publisher(
+    cfg: SiteConfig, on_health: Callable[[str, dict[str, Any]], None] | None = None
+) -> Iterator[Publisher]:
+    """The MQTT publisher of this box, started; flushed (briefly) and stopped at exit.
+    `on_health` gets its outbox's state (a full disk degrades it; it keeps delivering)."""
     from publisher.client import Publisher
     from publisher.connection import SettingsError
     from publisher.outbox import OutboxError
@@ -52,9 +60,10 @@ def open_publisher(cfg: SiteConfig) -> Iterator[Publisher]:
     if cfg.mqtt is None:
         fail("this needs an `mqtt:` section in the site file")
     path = outbox_path(cfg)
-    try:
+    with contextlib.suppress(OSError):  # a full or read-only disk: the publisher says so
         path.parent.mkdir(parents=True, exist_ok=True)
-        pub = Publisher(cfg.mqtt, cfg.site_id, cfg.box_id, path)
+    try:
+        pub = Publisher(cfg.mqtt, cfg.site_id, cfg.box_id, path, on_health=on_health)
     except (OSError, ValueError, OutboxError, SettingsError) as e:
         fail(f"mqtt: cannot start the publisher: {e}")
     pub.start()

@@ -10,7 +10,6 @@ import numpy as np
 import typer
 
 from edge.cli.common import fail
-from models.detector import Detector
 from models.errors import ModelError
 from models.types import Detections
 
@@ -29,6 +28,7 @@ def detect(
     threads: int = typer.Option(1, "--threads", min=1, max=64, help="inference threads"),
 ) -> None:
     """Detect persons in images. Unreadable images are reported and skipped (exit code 1)."""
+    from models.detector import Detector  # onnxruntime: loaded by this command only
     try:
         detector = Detector.open(
             model, adapter=adapter, score_threshold=score_threshold, threads=threads

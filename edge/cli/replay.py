@@ -87,10 +87,10 @@ def _run(
             fail(str(e))
         log.info("%d detector session(s) ready in %.2f s", len(sessions), time.monotonic() - t0)
         sinks: list[EventSink] = []
+        if publish:  # first: it numbers the events the other sinks then see
+            sinks.append(stack.enter_context(open_publisher(cfg)).publish_event)
         if events_out is not None:
             sinks.append(stack.enter_context(jsonl_sink(events_out)))
-        if publish:
-            sinks.append(stack.enter_context(open_publisher(cfg)).publish_event)
         rec = None
         if evidence and cfg.storage.evidence.enabled:
             rec = recorder_for(cfg, opts.camera_id)

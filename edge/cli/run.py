@@ -14,8 +14,9 @@ import typer
 from edge.cli.common import fail, jsonl_sink, load_or_exit, open_publisher
 from edge.config import SiteConfig
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runtime imports onnxruntime and PyAV: loaded by `run` only
     from edge.runtime import Supervisor
+    from edge.runtime.boxhealth import BoxHealth
 
 log = logging.getLogger("sitewarden.run")
 
@@ -30,11 +31,14 @@ def run(
 ) -> None:
     """Run every camera until SIGTERM/SIGINT; zones reload when the file changes."""
     stopper = _Stopper()  # first: a SIGTERM during start-up is a clean stop too
+    from edge.runtime.boxhealth import BoxHealth
+
     cfg = load_or_exit(config)
+    health = BoxHealth(cfg.site_id, cfg.box_id)
     with ExitStack() as stack:
-        publisher = stack.enter_context(open_publisher(cfg)) \
+        publisher = stack.enter_context(open_publisher(cfg, health.reporter("outbox"))) \
             if mqtt and cfg.mqtt is not None else None
-        sup = _supervisor(cfg, config, publisher, evidence)
+        sup = _supervisor(cfg, config, publisher, evidence, health)
         if events_out is not None:
             sup.add_listener(stack.enter_context(jsonl_sink(events_out, append=True)))
         http = _http(cfg, sup)
@@ -50,12 +54,13 @@ def run(
     log.info("stopped")
 
 
-def _supervisor(cfg: SiteConfig, path: Path, publisher: Any, evidence: bool) -> Supervisor:
+def _supervisor(cfg: SiteConfig, path: Path, publisher: Any, evidence: bool,
+                health: BoxHealth) -> Supervisor:
     from edge.runtime import Supervisor
     from models.errors import ModelError
 
     try:
-        return Supervisor(cfg, path, publisher=publisher, evidence=evidence)
+        return Supervisor(cfg, path, publisher=publisher, evidence=evidence, box_health=health)
     except ModelError as e:
         fail(f"detector: {e}")
 

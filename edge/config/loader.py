@@ -160,6 +160,7 @@ def _expand_env(value: Any, path: tuple[str | int, ...], problems: list[str]) ->
 _PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("detector", "model"),
     ("storage", "directory"),
+    ("storage", "outbox_path"),
     ("mqtt", "outbox", "path"),
     ("mqtt", "tls", "ca_file"),
     ("mqtt", "tls", "cert_file"),

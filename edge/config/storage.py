@@ -34,6 +34,11 @@ class EvidenceConfig(StrictModel):
 
 class StorageConfig(StrictModel):
     directory: str = "./var/sitewarden"
+    outbox_path: str | None = Field(
+        default=None,
+        description="the MQTT outbox database (default <directory>/outbox.db); put it on its "
+        "own partition so that evidence filling the disk can never stop event delivery",
+    )
     max_bytes: int = Field(default=20 * 1024**3, gt=0, description="evidence size budget")
     max_age_days: float = Field(default=30.0, gt=0)
     min_free_bytes: int = Field(default=512 * 1024**2, ge=0)

@@ -14,8 +14,18 @@ from publisher.events import Event
 from zones.spec import ZoneSpec
 from zones.types import ViolationUpdate
 
-EventSink = Callable[[Event], None]
-"""Takes one event; must not block for long (the live runtime queues, replay writes)."""
+EventSink = Callable[[Event], object]
+"""Takes one event. A sink that returns an Event hands that one on to the sinks after it
+(the MQTT publisher returns the event numbered with its box sequence, so it goes first)."""
+
+
+def through_sinks(event: Event, sinks: Sequence[EventSink]) -> Event:
+    """Give `event` to every sink in order; returns the event as the last sink saw it."""
+    for sink in sinks:
+        out = sink(event)
+        if isinstance(out, Event):
+            event = out
+    return event
 
 
 class DetectorLike(Protocol):

@@ -28,7 +28,7 @@ from edge.config.timezone import site_timezone
 from edge.core.camera import CameraCore
 from edge.core.detect import detect_in_order
 from edge.core.frames import Frame
-from edge.core.protocols import DetectorLike, EventSink, EvidenceLike
+from edge.core.protocols import DetectorLike, EventSink, EvidenceLike, through_sinks
 from edge.replay.source import FileSource
 from publisher.events import Event
 
@@ -136,9 +136,7 @@ def _drive(
 
 def _emitter(result: ReplayResult, sinks: Sequence[EventSink]) -> EventSink:
     def emit(event: Event) -> None:
-        result.events.append(event)
-        for sink in sinks:
-            sink(event)
+        result.events.append(through_sinks(event, sinks))
 
     return emit
 

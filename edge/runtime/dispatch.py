@@ -20,7 +20,8 @@ from publisher.events import Event
 
 log = logging.getLogger(__name__)
 
-Sink = Callable[[Event], None]
+Sink = Callable[[Event], object]
+"""A sink that returns an Event hands that one on (the publisher numbers events)."""
 _STOP = object()
 
 
@@ -71,7 +72,9 @@ class EventDispatcher:
             sinks = self._sinks
         for sink in sinks:
             try:
-                sink(event)
+                out = sink(event)
+                if isinstance(out, Event):
+                    event = out
             except Exception:
                 with self._lock:
                     self.sink_errors += 1

@@ -16,17 +16,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from edge.config import SiteConfig
 from edge.core.protocols import DetectorLike, EventSink
+from edge.runtime.boxhealth import BoxHealth
 from edge.runtime.camera import CameraRunner
+from edge.runtime.diskwatch import DiskWatch
 from edge.runtime.dispatch import EventDispatcher
 from edge.runtime.reload import ConfigWatcher
 from edge.runtime.scheduler import InferenceScheduler
-from publisher.events import Event, box_event
+from publisher.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +42,20 @@ class Supervisor:
         publisher: Any = None,
         evidence: bool = True,
         tick_s: float = 1.0,
+        box_health: BoxHealth | None = None,
     ) -> None:
+        """`box_health`: made before the publisher (whose health it takes) when there is
+        one; reports kept until now are emitted once the dispatcher runs."""
         self.cfg = cfg
         self.publisher = publisher
         self.tick_s = tick_s
+        # The publisher first: it numbers each event, and the other sinks see the number.
         self.dispatcher = EventDispatcher([self._publish] if publisher is not None else [])
         self._stop = threading.Event()
         self._evidence_on = evidence and cfg.storage.evidence.enabled
+        self.box_health = box_health or BoxHealth(cfg.site_id, cfg.box_id)
         self._storage_lock = threading.Lock()
-        self.storage_state = "ok"
+        self._storage_parts: dict[str, str] = {}  # evidence component → ok | degraded
         self.retention = self._make_retention() if self._evidence_on else None
         self._retention_thread: threading.Thread | None = None
         dets, max_batch = (list(detectors), 1) if detectors else _open_detectors(cfg)
@@ -62,6 +68,9 @@ class Supervisor:
         for r in self.runners:
             self.scheduler.add(r)
         self.watcher = ConfigWatcher(config_path, self.apply_config) if config_path else None
+        self.disks = DiskWatch(self._written_paths(), cfg.storage.min_free_bytes,
+                               self.box_health.report,
+                               self.retention.make_room if self.retention else None)
         self._stats_due_s = 0.0
         self.started_wall_s = time.time()
 
@@ -77,6 +86,14 @@ class Supervisor:
         return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
                             phase_frac, fit_wh=self._fit_wh)
 
+    def _written_paths(self) -> dict[str, Path]:
+        store = Path(self.cfg.storage.directory)
+        paths = {"evidence": store, "local_store": store}
+        outbox = getattr(self.publisher, "outbox_path", None)
+        if outbox is not None:
+            paths["outbox"] = Path(outbox)
+        return paths
+
     def _make_retention(self) -> Any:
         from edge.evidence.retention import Retention
 
@@ -89,19 +106,22 @@ class Supervisor:
         return self.publisher.is_pending if self.publisher is not None else None
 
     def _storage_status(self, state: str, detail: dict[str, Any]) -> None:
-        """A full disk degrades evidence only: detection and delivery go on; say so once.
+        """A full disk degrades evidence only: detection and delivery go on.
 
-        Called from evidence writer threads and retention: the check and the change are
-        one step under a lock, so two of them never both report the same change."""
-        norm: Any = "degraded" if state != "ok" else "ok"
+        Each camera's writer and retention report on their own; the evidence store is
+        degraded while any of them is, and ok again when all are."""
+        component = str(detail.get("component", "evidence"))
         with self._storage_lock:
-            if norm == self.storage_state:
-                return
-            self.storage_state = norm
-            event = box_event(self.cfg.site_id, self.cfg.box_id, norm, datetime.now(UTC),
-                              {"part": "evidence_storage", **detail})
-            self.emit(event)
-        log.warning("evidence storage %s: %s", norm, detail)
+            self._storage_parts[component] = "ok" if state == "ok" else "degraded"
+            bad = sorted(c for c, s in self._storage_parts.items() if s != "ok")
+            overall = "degraded" if bad else "ok"
+            # Inside the lock: two writers never report the same change, nor out of order.
+            self.box_health.report("evidence_storage", overall,
+                                   {**detail, "affected": bad} if bad else {"affected": []})
+
+    @property
+    def storage_state(self) -> str:
+        return str(self.box_health.parts().get("evidence_storage", {}).get("state", "ok"))
 
     def add_listener(self, fn: EventSink) -> None:
         """`fn` gets every event on the dispatcher thread, after the publisher."""
@@ -128,6 +148,7 @@ class Supervisor:
     def start(self) -> None:
         self.started_wall_s = time.time()
         self.dispatcher.start()
+        self.box_health.attach(self.emit)
         self.scheduler.start()
         for r in self.runners:
             r.start()
@@ -151,6 +172,7 @@ class Supervisor:
                 r.tick(now)
             except Exception:
                 log.exception("camera %s: health tick failed", r.camera_id)
+        self.disks.check()
         if self.watcher is not None:
             self.watcher.poll()
         if self.publisher is not None and self.cfg.mqtt is not None:
@@ -229,8 +251,10 @@ class Supervisor:
         cams = self.camera_stats()
         ok = all(c["state"] == "online" for c in cams)
         out: dict[str, Any] = {
-            "status": "ok" if ok and self.storage_state == "ok" else "degraded",
+            "status": "ok" if ok and not self.box_health.degraded else "degraded",
             "storage": self.storage_state,
+            "parts": self.box_health.parts(),
+            "events": self.dispatcher.stats(),
             "site_id": self.cfg.site_id,
             "box_id": self.cfg.box_id,
             "uptime_s": round(time.time() - self.started_wall_s, 1),

@@ -32,6 +32,7 @@ storage: {{directory: "{tmp_path}"}}
     seen: list[dict[str, Any]] = []
     sup.add_listener(lambda e: seen.append(e.to_wire()))
     sup.dispatcher.start()
+    sup.box_health.attach(sup.emit)
     sup._storage_status("degraded", {"reason": "disk_full", "free_bytes": 0})
     sup._storage_status("degraded", {"reason": "disk_full", "free_bytes": 0})
     assert sup.health()["status"] == "degraded"

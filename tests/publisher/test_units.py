@@ -226,3 +226,16 @@ def test_outbox_errors_tell_a_full_disk_from_others(tmp_path: Path) -> None:
     with pytest.raises(OutboxError, match="cannot open outbox") as e:
         Outbox(tmp_path / "file" / "o.db", 1000)
     assert not e.value.disk_full
+
+
+def test_state_event_detail_never_replaces_the_envelope_keys() -> None:
+    from datetime import UTC, datetime
+
+    from publisher.events import box_event
+
+    ev = box_event(SITE, BOX, "degraded", datetime.now(UTC),
+                   {"part": "evidence_storage", "camera_id": "cam-1", "state": "x"})
+    data = ev.to_wire()["data"]
+    assert (data["camera_id"], data["state"]) == ("_box", "degraded")
+    assert (data["detail_camera_id"], data["detail_state"], data["part"]) == (
+        "cam-1", "x", "evidence_storage")
