@@ -3,7 +3,8 @@ safe with several ingest replicas on one PostgreSQL.
 
 One batch is one transaction (the MQTT ingest acknowledges only after it committed):
   1. events are parsed before the transaction; malformed ones become `invalid` results and
-     types the console does not handle `ignored` ones (neither blocks the batch);
+     types the console does not handle `ignored` ones (neither blocks the batch; their
+     sequence numbers still count as received);
   2. the rows of every box the batch touches are locked, in sorted order. Every event of a
      box (its id in events_seen, its sequence, its violation rows) is written under that
      box's lock, so two replicas handed overlapping batches queue per box instead of
@@ -11,7 +12,8 @@ One batch is one transaction (the MQTT ingest acknowledges only after it committ
   3. each event: its id into events_seen (known -> `duplicate`, nothing else happens), its
      sequence into the box's ranges, then its effect: violation phase (merge.py), camera or
      box state (devices.py), decision (review.py);
-  4. the box rows get their new sequence summary and last-seen time.
+  4. the box rows get their new sequence summary, and the last-seen time of the boxes that
+     sent events themselves.
 """
 
 from __future__ import annotations
@@ -27,24 +29,59 @@ from console.store import devices, merge, review, sequences
 from console.store.model import IngestResult
 from console.store.tables import boxes, events_seen, violation_phases, violations
 from console.store.tx import Tx
-from console.store.wire import Parsed, PhaseIn, ReviewIn, StateIn, WireError, parse
+from console.store.wire import (
+    Envelope,
+    Parsed,
+    PhaseIn,
+    ReviewIn,
+    StateIn,
+    WireError,
+    parse,
+    parse_envelope,
+)
 
 log = logging.getLogger(__name__)
 
 BoxKey = tuple[str, str]
 
 
-def prepare(event: Mapping[str, Any]) -> Parsed | IngestResult:
-    """Parse one event; an IngestResult (invalid / ignored) when there is nothing to apply."""
+@dataclass(frozen=True)
+class Unapplied:
+    """An event with nothing to apply (invalid or ignored). When its envelope parsed, its
+    sequence number still counts as received: the box did send it, and a newer box emitting
+    types this console does not know yet must not look like one losing events."""
+
+    result: IngestResult
+    env: Envelope | None
+
+
+Item = Parsed | Unapplied
+
+
+def prepare(event: Mapping[str, Any]) -> Item:
+    """Parse one event, outside any transaction."""
     event_id = event.get("id") if isinstance(event, Mapping) else None
     eid = event_id if isinstance(event_id, str) else None
     try:
         return parse(event)
     except WireError as e:
         log.warning("invalid event %s: %s", eid, e)
-        return IngestResult(eid, "invalid", error=str(e))
+        return Unapplied(IngestResult(eid, "invalid", error=str(e)), _envelope(event))
     except LookupError as e:
-        return IngestResult(eid, "ignored", error=f"type {e} is not handled by the console")
+        return Unapplied(
+            IngestResult(eid, "ignored", error=f"type {e} is not handled by the console"),
+            _envelope(event))
+
+
+def _envelope(event: Mapping[str, Any]) -> Envelope | None:
+    try:
+        return parse_envelope(event)
+    except WireError:
+        return None
+
+
+def needs_transaction(item: Item) -> bool:
+    return not isinstance(item, Unapplied) or _source_box(item.env) is not None
 
 
 def _kind_and_ref(p: Parsed) -> tuple[str, str, BoxKey]:
@@ -58,10 +95,9 @@ def _kind_and_ref(p: Parsed) -> tuple[str, str, BoxKey]:
     return "camera", f"{p.site_id}/{p.box_id}/{p.camera_id}", key
 
 
-def _sequence_box(p: Parsed) -> BoxKey | None:
-    """The box whose numbering the event's `sequence` belongs to (its source)."""
-    env = p.env
-    if env.sequence is None or env.source_site is None or env.source_box is None:
+def _source_box(env: Envelope | None) -> BoxKey | None:
+    """The box that sent the event (its `source`), whose numbering `sequence` is."""
+    if env is None or env.source_site is None or env.source_box is None:
         return None
     return env.source_site, env.source_box
 
@@ -69,17 +105,27 @@ def _sequence_box(p: Parsed) -> BoxKey | None:
 @dataclass
 class _BoxState:
     seq: sequences.SeqState
-    seen: bool = False
+    dirty: bool = False  # sequence summary or last-seen time to write back
+    heard: bool = False  # an event from this box itself: it is alive
 
 
-def apply_batch(tx: Tx, items: list[Parsed | IngestResult]) -> list[IngestResult]:
-    parsed = [p for p in items if not isinstance(p, IngestResult)]
-    keys = {_kind_and_ref(p)[2] for p in parsed}
-    keys |= {k for p in parsed if (k := _sequence_box(p)) is not None}
+def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
+    keys = {_kind_and_ref(i)[2] for i in items if not isinstance(i, Unapplied)}
+    keys |= {k for i in items if (k := _source_box(i.env)) is not None}
     locked = _lock_boxes(tx, sorted(keys))
-    results = [p if isinstance(p, IngestResult) else _apply(tx, p, locked) for p in items]
+    results = [
+        _unapplied(tx, i, locked) if isinstance(i, Unapplied) else _apply(tx, i, locked)
+        for i in items
+    ]
     _save_boxes(tx, locked)
     return results
+
+
+def _unapplied(tx: Tx, u: Unapplied, locked: dict[BoxKey, _BoxState]) -> IngestResult:
+    key = _source_box(u.env)
+    if key is not None and u.env is not None and u.env.sequence is not None:
+        _record_sequence(tx, key, u.env.sequence, locked[key])
+    return u.result
 
 
 def _lock_boxes(tx: Tx, keys: list[BoxKey]) -> dict[BoxKey, _BoxState]:
@@ -103,11 +149,12 @@ def _lock_boxes(tx: Tx, keys: list[BoxKey]) -> dict[BoxKey, _BoxState]:
 def _save_boxes(tx: Tx, locked: dict[BoxKey, _BoxState]) -> None:
     b = boxes.c
     for (site_id, box_id), st in locked.items():
-        if not st.seen:
+        if not st.dirty:
             continue
+        heard = {"last_seen_ts": tx.now_ts} if st.heard else {}
         tx.conn.execute(update(boxes).where(b.site_id == site_id, b.box_id == box_id).values(
             first_sequence=st.seq.first, last_sequence=st.seq.last,
-            missing_count=st.seq.missing, last_seen_ts=tx.now_ts, updated_ts=tx.now_ts,
+            missing_count=st.seq.missing, updated_ts=tx.now_ts, **heard,
         ))
 
 
@@ -119,10 +166,11 @@ def _apply(tx: Tx, p: Parsed, locked: dict[BoxKey, _BoxState]) -> IngestResult:
         "received_ts": tx.now_ts,
     }):
         return IngestResult(env.event_id, "duplicate", kind, ref)
-    locked[box].seen = True
-    seq_key = _sequence_box(p)
-    if seq_key is not None and env.sequence is not None:
-        _record_sequence(tx, seq_key, env.sequence, locked[seq_key])
+    source = _source_box(env)
+    if source is not None:
+        locked[source].dirty = locked[source].heard = True
+        if env.sequence is not None:
+            _record_sequence(tx, source, env.sequence, locked[source])
     error = None
     if isinstance(p, PhaseIn):
         error = apply_phase(tx, p)
@@ -141,7 +189,7 @@ def _record_sequence(tx: Tx, key: BoxKey, seq: int, st: _BoxState) -> None:
         return
     missing_before = st.seq.missing
     st.seq.add(seq)
-    st.seen = True
+    st.dirty = True
     if st.seq.missing != missing_before:  # box pages show gaps: worth a live update
         tx.changes.add("box", f"{key[0]}/{key[1]}", key[0])
 

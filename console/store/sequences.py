@@ -5,7 +5,9 @@ The store keeps, per box, the seen numbers as disjoint, non-adjacent ranges [fir
 (box_sequences) and on the box row the lowest and highest seen and how many in between are
 missing. Gaps are the holes between ranges; numbers before the first one seen are not
 counted missing (the console may have started after the box). Duplicates change nothing.
-Sequences only report completeness; de-duplication is by event id.
+A number counts as received when its event arrived with a readable envelope, even if the
+console ignores its type or refuses its data. Sequences only report completeness;
+de-duplication is by event id.
 
 Callers hold the box row's lock (SELECT ... FOR UPDATE) while calling `record`, which is what
 makes two ingest replicas writing the same box at once safe on PostgreSQL.

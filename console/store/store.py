@@ -148,8 +148,8 @@ class Store:
         """Apply a batch in one transaction; one result per event, in order. Acknowledge
         the batch to the broker only after this returns."""
         items = [ingest.prepare(e) for e in events]
-        if all(isinstance(i, IngestResult) for i in items):
-            return [i for i in items if isinstance(i, IngestResult)]
+        if not any(ingest.needs_transaction(i) for i in items):
+            return [i.result for i in items if isinstance(i, ingest.Unapplied)]
         return self.transact(lambda tx: ingest.apply_batch(tx, items))
 
     def record_box_status(self, site_id: str, box_id: str, payload: Mapping[str, Any]) -> bool:

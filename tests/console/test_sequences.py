@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from console.store import Gap, Scope, Store
 from console.store.sequences import add_to_ranges, gaps
-from tests.console.helpers import T0, camera, comparable, lifecycle
+from tests.console.helpers import T0, Clock, camera, comparable, decided, lifecycle
 
 ALL = Scope.all()
 _boxes = itertools.count()
@@ -136,3 +136,30 @@ def test_two_replicas_ingesting_at_once(store: Store, db_url: str, tmp_path: Pat
                 assert comparable(store.get_violation(vid, ALL)) == comparable(
                     alone.get_violation(vid, ALL))
 
+
+
+def test_events_the_console_does_not_use_still_count_as_received(store: Store) -> None:
+    unknown = _event("b", 2)
+    unknown["type"] = "sitewarden.zone.changed"  # a newer box's event type
+    bad_data = _event("b", 3)
+    del bad_data["data"]["camera_id"]
+    no_envelope = _event("b", 5)
+    del no_envelope["time"]
+    results = store.ingest_many([_event("b", 1), unknown, bad_data, _event("b", 4),
+                                 no_envelope, _event("b", 6)])
+    assert [r.status for r in results] == [
+        "applied", "ignored", "invalid", "applied", "invalid", "applied"]
+    [b] = store.boxes(ALL)
+    assert (b.last_sequence, b.missing, b.gaps) == (6, 1, [Gap(5, 5)])  # unreadable: lost
+
+
+def test_only_a_boxs_own_events_move_its_last_seen(store: Store, clock: Clock) -> None:
+    store.ingest(_event("b", 1))
+    seen = store.boxes(ALL)[0].last_seen_ts
+    clock.now += 100
+    from_centre = decided("v1", "d-1", T0, box="b")
+    from_centre["source"] = "/sitewarden-centre"
+    assert store.ingest(from_centre).status == "applied"
+    assert store.boxes(ALL)[0].last_seen_ts == seen
+    store.ingest(_event("b", 2))
+    assert store.boxes(ALL)[0].last_seen_ts == clock.now
