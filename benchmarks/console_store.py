@@ -199,7 +199,10 @@ def main() -> None:
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--smoke", action="store_true", help="CI: 2,000 rows, 1 repeat (not judged)")
     args = ap.parse_args()
+    if args.smoke:
+        args.rows, args.repeat = 2000, 1
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sw-console-bench-"))
     result: dict[str, Any] = {
         "benchmark": "console_store", "rows": args.rows, "python": platform.python_version(),

@@ -26,7 +26,7 @@ def test_every_benchmark_is_smoke_tested() -> None:
 
 
 SMOKE_TIMEOUT_S = {
-    "detector": 120, "evidence": 120, "publisher": 120, "replay": 180,
+    "console_store": 180, "detector": 120, "evidence": 120, "publisher": 120, "replay": 180,
     "zones": 60,
 }
 
