@@ -65,21 +65,27 @@ class StateData(BaseModel):
 
 
 class ReviewData(BaseModel):
-    """`sitewarden.review.decided`: an operator's decision on a violation (or its reopening)."""
+    """`sitewarden.review.decided`: an operator's decision on a violation (or its reopening).
+
+    A consumer applies it only when newer (`decided_at`) than the decision it has, and keeps
+    every one in its audit log keyed by the event id (console/store/wire.py)."""
 
     model_config = ConfigDict(extra="allow")
     violation_id: str
     site_id: str
     box_id: str
-    camera_id: str
+    camera_id: str = ""
     zone_id: str = ""
     action: Literal["decided", "reopened"] = "decided"
-    decision: str | None = None
-    reason: str | None = None
+    decision: str | None = Field(
+        default=None, description="confirmed | false_alarm | follow_up | dispatched")
+    reason: str | None = Field(
+        default=None, description="false_alarm: not_a_person | outside_zone | "
+        "authorised_work | camera_problem | other")
     comment: str | None = None
     dispatched_to: str | None = None
-    by: str
-    at: str
+    decided_by: str
+    decided_at: str = Field(description="ISO 8601 with offset")
 
 
 EventData = ViolationData | StateData | ReviewData

@@ -34,6 +34,7 @@ from console.store.tables import audit as audit_table
 from console.store.tables import events_seen
 from console.store.tx import Tx
 from console.store.wire import review_event
+from publisher.events import Event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -140,14 +141,15 @@ class Store:
 
     # ------------------------------------------------------------------ ingest
 
-    def ingest(self, event: Mapping[str, Any]) -> IngestResult:
+    def ingest(self, event: Mapping[str, Any] | Event) -> IngestResult:
         """Apply one event (see ingest_many)."""
         return self.ingest_many([event])[0]
 
-    def ingest_many(self, events: Iterable[Mapping[str, Any]]) -> list[IngestResult]:
+    def ingest_many(self, events: Iterable[Mapping[str, Any] | Event]) -> list[IngestResult]:
         """Apply a batch in one transaction; one result per event, in order. Acknowledge
-        the batch to the broker only after this returns."""
-        items = [ingest.prepare(e) for e in events]
+        the batch to the broker only after this returns. Events come as received JSON (the
+        centre's MQTT ingest) or as typed events (the box's own dispatcher)."""
+        items = [ingest.prepare(e.to_wire() if isinstance(e, Event) else e) for e in events]
         if not any(ingest.needs_transaction(i) for i in items):
             return [i.result for i in items if isinstance(i, ingest.Unapplied)]
         return self.transact(lambda tx: ingest.apply_batch(tx, items))

@@ -5,7 +5,7 @@ Handled types:
     sitewarden.violation.<kind>   data: publisher.events.ViolationData (phase started|updated|ended)
     sitewarden.camera.<state>     data: site_id, box_id, camera_id, state (+ detail fields)
     sitewarden.box.<state>        data: site_id, box_id, state degraded|ok (+ detail fields)
-    sitewarden.review.decided     data: see ReviewData below
+    sitewarden.review.decided     data: publisher.events.ReviewData
 
 `review.decided` (defined here; the edge does not emit it yet):
     source   /sitewarden/<site_id>/<box_id> of the console that decided (a box), or any
@@ -27,12 +27,12 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from console.store.model import AuditEntry, Decision, Violation
-from publisher.events import ViolationData, source_uri
+from publisher.events import ReviewData, ViolationData, source_uri
 
 REVIEW_TYPE = "sitewarden.review.decided"
 _SOURCE = re.compile(r"^/sitewarden/(?P<site>[^/]+)/(?P<box>[^/]+)$")
@@ -97,24 +97,16 @@ class StateIn:
     detail: dict[str, Any]
 
 
-class ReviewData(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    violation_id: str
-    site_id: str
-    box_id: str
-    action: Literal["decided", "reopened"] = "decided"
+class ReviewDataIn(ReviewData):
+    """The wire's ReviewData (publisher.events), with the decision's vocabulary enforced."""
+
     decision: Decision | None = None
-    reason: str | None = None
-    comment: str | None = None
-    dispatched_to: str | None = None
-    decided_by: str
-    decided_at: str
 
 
 @dataclass(frozen=True)
 class ReviewIn:
     env: Envelope
-    data: ReviewData
+    data: ReviewDataIn
     decided_ts: float
 
 
@@ -208,7 +200,7 @@ def _state(env: Envelope, data: dict[str, Any]) -> StateIn:
 
 def _review(env: Envelope, data: dict[str, Any]) -> ReviewIn:
     try:
-        rd = ReviewData.model_validate(data)
+        rd = ReviewDataIn.model_validate(data)
     except ValidationError as e:
         raise WireError(f"review data: {_first_error(e)}") from None
     if rd.action == "decided" and rd.decision is None:
@@ -231,6 +223,7 @@ def review_event(v: Violation, entry: AuditEntry, source: str | None = None) -> 
     after = entry.detail.get("after", {})
     data = ReviewData(
         violation_id=v.violation_id, site_id=v.site_id, box_id=v.box_id,
+        camera_id=v.camera_id, zone_id=v.zone_id,
         action="decided" if entry.action == "decide" else "reopened",
         decision=after.get("decision"), reason=after.get("decision_reason"),
         comment=after.get("decision_comment") or entry.detail.get("comment"),

@@ -58,7 +58,7 @@ def phase(
                  for i in range(count)],
         evidence=evidence,
     )
-    ev = violation_event(data, datetime.fromtimestamp(t_s, TZ), n)
+    ev = violation_event(data, datetime.fromtimestamp(t_s, TZ), n).to_wire()
     if sequence is not None:
         ev["sequence"] = str(sequence)
     return ev
@@ -92,12 +92,13 @@ def lifecycle(
 def camera(state: str, t_s: float, camera_id: str = CAMERA, site: str = SITE,
            box: str = BOX, **detail: Any) -> dict[str, Any]:
     return camera_event(site, box, camera_id, state,  # type: ignore[arg-type]
-                        datetime.fromtimestamp(t_s, TZ), detail)
+                        datetime.fromtimestamp(t_s, TZ), detail).to_wire()
 
 
 def box_health(state: str, t_s: float, site: str = SITE, box: str = BOX,
                **detail: Any) -> dict[str, Any]:
-    return box_event(site, box, state, datetime.fromtimestamp(t_s, TZ), detail)  # type: ignore[arg-type]
+    return box_event(site, box, state, datetime.fromtimestamp(t_s, TZ),  # type: ignore[arg-type]
+                     detail).to_wire()
 
 
 def decided(
