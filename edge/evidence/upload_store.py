@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from edge.config.storage import UploadConfig
@@ -69,6 +68,8 @@ def file_digests(path: Path) -> Digests:
 
 def make_client(cfg: UploadConfig) -> Any:
     """A boto3 S3 client; credentials are read from the environment at every call."""
+    import boto3  # here: 0.2 s of imports that replay and boxes without upload never need
+
     key, secret = os.environ.get(cfg.access_key_env), os.environ.get(cfg.secret_key_env)
     if not key or not secret:
         raise MissingCredentials(

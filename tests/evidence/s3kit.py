@@ -24,13 +24,21 @@ from moto.server import ThreadedMotoServer
 
 from edge.config import SiteConfig
 from edge.evidence.build import recorder_for, uploader_for
+from edge.evidence.files import sha256_file
 from edge.evidence.recorder import EvidenceRecorder
 from edge.evidence.retention import Retention
+from edge.evidence.types import EvidenceReady
 from edge.evidence.uploader import Uploader
 
-from .replaykit import ZONE
+from .replaykit import ZONE, all_refs, update
 
 KEY_ENV, SECRET_ENV = "SW_TEST_S3_KEY", "SW_TEST_S3_SECRET"
+# Violations scripted on the replayed video (source seconds): start, end, clear.
+ONE = {8.0: [update("v1", "started", 8.0, 8.0)], 10.0: [update("v1", "ended", 10.0, 8.0, 9.0)]}
+TWO = {**ONE, 30.0: [update("v2", "started", 30.0, 30.0)],
+       32.0: [update("v2", "ended", 32.0, 30.0, 31.0)]}
+THREE = {**TWO, 50.0: [update("v3", "started", 50.0, 50.0)],
+         52.0: [update("v3", "ended", 52.0, 50.0, 51.0)]}
 
 
 def free_port() -> int:
@@ -182,3 +190,28 @@ def wait_for(cond: Callable[[], bool], timeout_s: float = 10.0, what: str = "") 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or cond}")
         time.sleep(0.02)
+
+
+def expected_objects(ready: list[EvidenceReady]) -> dict[str, tuple[str, str]]:
+    """key -> (sha256, violation id) of every file the violations should have uploaded."""
+    out = {}
+    for r in ready:
+        prefix = r.evidence["upload"]["prefix"]
+        for ref in all_refs([r]):
+            out[str(ref["key"])] = (str(ref["sha256"]), r.violation_id)
+        meta = Path(str(r.evidence["clip"]["path"])).with_name("meta.json")
+        out[prefix + "meta.json"] = (sha256_file(meta), r.violation_id)
+    return out
+
+
+def assert_arrived(s3: MotoS3, bucket: str, ready: list[EvidenceReady], client: Any = None,
+                   expected: dict[str, tuple[str, str]] | None = None) -> None:
+    """Every file is in the bucket under its key, with its sha256 and metadata."""
+    objects = s3.objects(bucket, client)
+    expected = expected or expected_objects(ready)
+    assert set(objects) == set(expected)
+    for key, (sha, vid) in expected.items():
+        assert objects[key]["sha256"] == sha, key
+        assert objects[key]["metadata"] == {"sha256": sha, "violation-id": vid,
+                                            "site": "plant-7", "box": "edge-01",
+                                            "camera": "cam-1"}

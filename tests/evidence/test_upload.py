@@ -10,55 +10,39 @@ import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import boto3
 import jsonschema
 import pytest
 
 from edge.evidence.files import sha256_file
-from edge.evidence.types import EvidenceFile, EvidenceReady
+from edge.evidence.types import EvidenceFile
 from edge.evidence.uploader import Uploader
 
-from .replaykit import all_refs, replay, update
-from .s3kit import KEY_ENV, SECRET_ENV, MotoS3, Statuses, box, bucket, s3, site, wait_for
+from .replaykit import all_refs, replay
+from .s3kit import (
+    KEY_ENV,
+    ONE,
+    SECRET_ENV,
+    THREE,
+    TWO,
+    MotoS3,
+    Statuses,
+    assert_arrived,
+    box,
+    bucket,
+    expected_objects,
+    s3,
+    site,
+    wait_for,
+)
 
 __all__ = ["bucket", "s3"]  # fixtures
 pytestmark = pytest.mark.assets
 
 DAY = "2026/03/14"
-ONE = {8.0: [update("v1", "started", 8.0, 8.0)], 10.0: [update("v1", "ended", 10.0, 8.0, 9.0)]}
-TWO = {**ONE, 30.0: [update("v2", "started", 30.0, 30.0)],
-       32.0: [update("v2", "ended", 32.0, 30.0, 31.0)]}
-THREE = {**TWO, 50.0: [update("v3", "started", 50.0, 50.0)],
-         52.0: [update("v3", "ended", 52.0, 50.0, 51.0)]}
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "event.schema.json")
                     .read_text(encoding="utf-8"))
-
-
-def _expected(ready: list[EvidenceReady]) -> dict[str, tuple[str, str]]:
-    """key -> (sha256, violation id) of every file the violations should have uploaded."""
-    out = {}
-    for r in ready:
-        prefix = r.evidence["upload"]["prefix"]
-        for ref in all_refs([r]):
-            out[ref["key"]] = (str(ref["sha256"]), r.violation_id)
-        meta = Path(str(r.evidence["clip"]["path"])).with_name("meta.json")
-        out[prefix + "meta.json"] = (sha256_file(meta), r.violation_id)
-    return out
-
-
-def _assert_arrived(s3: MotoS3, bucket: str, ready: list[EvidenceReady],
-                    client: Any = None, expected: dict[str, tuple[str, str]] | None = None
-                    ) -> None:
-    objects = s3.objects(bucket, client)
-    expected = expected or _expected(ready)
-    assert set(objects) == set(expected)
-    for key, (sha, vid) in expected.items():
-        assert objects[key]["sha256"] == sha, key
-        assert objects[key]["metadata"] == {"sha256": sha, "violation-id": vid,
-                                            "site": "plant-7", "box": "edge-01",
-                                            "camera": "cam-1"}
 
 
 def _degraded(statuses: Statuses, reason: str) -> bool:
@@ -92,7 +76,7 @@ def test_replayed_violations_arrive_under_their_keys_with_their_sha256(
         meta = json.loads(Path(str(r.evidence["clip"]["path"])).with_name("meta.json")
                           .read_text())
         assert meta["evidence"]["clip"]["key"] == prefix + "clip.mp4"
-    _assert_arrived(s3, bucket, ready)
+    assert_arrived(s3, bucket, ready)
     objects = s3.objects(bucket)
     types = {k.rsplit(".", 1)[1]: o["type"] for k, o in objects.items()}
     assert types == {"jpg": "image/jpeg", "mp4": "video/mp4", "json": "application/json"}
@@ -113,7 +97,7 @@ def test_store_outage_backs_off_without_hammering_then_everything_arrives(
         s3.stop()
         ready = replay(vtest, b.recorder, TWO, until_s=45.0).ready
         queued = b.uploader.stats()["pending"]
-        assert queued == len(_expected(ready))
+        assert queued == len(expected_objects(ready))
         wait_for(lambda: _degraded(b.statuses, "store_unreachable"), what="degraded status")
         requests0 = b.uploader.store.requests
         attempts0 = sum(i.attempts for i in b.uploader.queue.items())
@@ -130,7 +114,7 @@ def test_store_outage_backs_off_without_hammering_then_everything_arrives(
         assert b.uploader.wait_idle(15)
     finally:
         b.stop()
-    _assert_arrived(s3, bucket, ready)
+    assert_arrived(s3, bucket, ready)
     states = [s for s, _ in b.statuses.of("evidence_upload")]
     assert states == ["degraded", "ok"]
     assert not b.uploader.is_pending("v1")
@@ -147,7 +131,7 @@ def test_box_restarted_with_a_backlog_uploads_the_rest(
     wait_for(lambda: first.uploader.stats()["failed_attempts"] >= 2, what="failed attempts")
     backlog = first.uploader.stats()["pending"]
     first.stop()  # the box goes down with everything still queued
-    assert backlog == len(_expected(ready))
+    assert backlog == len(expected_objects(ready))
 
     s3.start()
     second = box(cfg)  # a new process: a new Uploader on the same queue database
@@ -158,7 +142,7 @@ def test_box_restarted_with_a_backlog_uploads_the_rest(
         assert second.uploader.wait_idle(15)
     finally:
         second.stop()
-    _assert_arrived(s3, bucket, ready)
+    assert_arrived(s3, bucket, ready)
     assert second.uploader.stats()["uploaded"] == backlog
 
 
@@ -175,7 +159,7 @@ def test_retention_keeps_violations_until_uploaded_then_deletes_oldest(
     # 1.2-1.8 MB of evidence for a 1.2 MB budget, none of it in the store: all kept (the
     # recorders' own sweeps after each violation kept them too)
     assert sorted(p.name for p in day.iterdir()) == ["v1", "v2", "v3"]
-    expected = _expected(ready)
+    expected = expected_objects(ready)
     assert result.over_budget and result.deleted == 0 and result.kept_pending == 3
     last = b.statuses.last("evidence_retention")
     assert last is not None and last[1]["reason"] == "evidence_budget_exceeded"
@@ -189,7 +173,7 @@ def test_retention_keeps_violations_until_uploaded_then_deletes_oldest(
     result = b.retention.sweep()
     assert sorted(p.name for p in day.iterdir()) == ["v2", "v3"], "oldest uploaded went first"
     assert result.deleted == 1 and not result.over_budget
-    _assert_arrived(s3, bucket, ready, expected=expected)  # what went here is in the store
+    assert_arrived(s3, bucket, ready, expected=expected)  # what went here is in the store
 
 
 def test_wrong_credentials_give_a_clear_status_and_a_slow_retry(
@@ -230,7 +214,7 @@ def test_wrong_credentials_give_a_clear_status_and_a_slow_retry(
         b.stop()
     assert b.statuses.last("evidence_upload") == (
         "ok", {"component": "evidence_upload", "bucket": bucket})
-    _assert_arrived(s3, bucket, ready, s3.client(key["AccessKeyId"], key["SecretAccessKey"]))
+    assert_arrived(s3, bucket, ready, s3.client(key["AccessKeyId"], key["SecretAccessKey"]))
 
 
 def test_missing_bucket_is_reported_and_uploads_start_once_it_exists(
@@ -244,12 +228,12 @@ def test_missing_bucket_is_reported_and_uploads_start_once_it_exists(
         wait_for(lambda: _degraded(b.statuses, "bucket_missing"), what="bucket_missing status")
         last = b.statuses.last("evidence_upload")
         assert last is not None and "NoSuchBucket" in last[1]["error"]
-        assert last[1]["bucket"] == absent and last[1]["queued"] == len(_expected(ready))
+        assert last[1]["bucket"] == absent and last[1]["queued"] == len(expected_objects(ready))
         s3.client().create_bucket(Bucket=absent)
         assert b.uploader.wait_idle(10)
     finally:
         b.stop()
-    _assert_arrived(s3, absent, ready)
+    assert_arrived(s3, absent, ready)
     assert [s for s, _ in b.statuses.of("evidence_upload")] == ["degraded", "ok"]
 
 
@@ -261,7 +245,7 @@ def test_file_deleted_before_upload_is_dropped_with_a_warning(
     clip = Path(str(ready[0].evidence["clip"]["path"]))
     clip_key = str(ready[0].evidence["clip"]["key"])
     clip.unlink()  # an operator (or a disk check) removed it meanwhile
-    expected = {k: v for k, v in _expected(ready).items() if k != clip_key}
+    expected = {k: v for k, v in expected_objects(ready).items() if k != clip_key}
     with caplog.at_level(logging.WARNING, logger="edge.evidence.uploader"):
         b.start()
         try:

@@ -19,8 +19,7 @@ import pytest
 from edge.evidence.upload_queue import UploadQueue
 
 from .replaykit import replay
-from .s3kit import MotoS3, box, bucket, s3, site, wait_for
-from .test_upload import ONE, _assert_arrived, _expected
+from .s3kit import ONE, MotoS3, assert_arrived, box, bucket, expected_objects, s3, site, wait_for
 
 __all__ = ["bucket", "s3"]  # fixtures
 pytestmark = pytest.mark.assets
@@ -91,7 +90,7 @@ def test_unwritable_queue_keeps_entries_in_memory_then_persists_them(
     ready = replay(vtest, b.recorder, ONE, until_s=25.0).ready
     # the violation's evidence is complete and announced, keys included
     assert [r.violation_id for r in ready] == ["v1"] and ready[0].evidence["clip"]["key"]
-    expected = _expected(ready)
+    expected = expected_objects(ready)
     stats = b.uploader.stats()
     assert stats["pending"] == len(expected) and stats["unpersisted"] == len(expected)
     assert b.uploader.is_pending("v1"), "retention must keep it all the same"
@@ -115,7 +114,7 @@ def test_unwritable_queue_keeps_entries_in_memory_then_persists_them(
         assert again.uploader.wait_idle(10)
     finally:
         again.stop()
-    _assert_arrived(s3, bucket, ready)
+    assert_arrived(s3, bucket, ready)
 
 
 def test_queue_that_cannot_even_be_opened_starts_in_memory(
@@ -137,7 +136,7 @@ def test_queue_that_cannot_even_be_opened_starts_in_memory(
         ready = replay(vtest, b.recorder, ONE, until_s=25.0).ready
         # the store is up: uploads go on from memory while the disk is full
         assert b.uploader.wait_idle(10)
-        _assert_arrived(s3, bucket, ready)
+        assert_arrived(s3, bucket, ready)
         last = b.statuses.last("evidence_upload_queue")
         assert last is not None and last[1]["reason"] == "queue_unwritable"
         filler.unlink()
