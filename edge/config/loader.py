@@ -161,6 +161,7 @@ _PATH_KEYS: tuple[tuple[str, ...], ...] = (
     ("detector", "model"),
     ("storage", "directory"),
     ("storage", "outbox_path"),
+    ("storage", "upload", "ca_file"),
     ("mqtt", "outbox", "path"),
     ("mqtt", "tls", "ca_file"),
     ("mqtt", "tls", "cert_file"),

@@ -93,3 +93,16 @@ def write_json_atomic(final: Path, obj: dict[str, Any]) -> None:
 
 def url_for(url_prefix: str, root: Path, path: Path) -> str:
     return url_prefix.rstrip("/") + "/" + path.relative_to(root).as_posix()
+
+
+def file_refs(evidence: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every file reference of an evidence dict: snapshot, its raw copy, best frame, clip."""
+    refs: list[dict[str, Any]] = []
+    for name in ("snapshot", "best", "clip"):
+        ref = evidence.get(name)
+        if isinstance(ref, dict):
+            refs.append(ref)
+            raw = ref.get("raw")
+            if isinstance(raw, dict):
+                refs.append(raw)
+    return refs

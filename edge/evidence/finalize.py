@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import av
 import numpy as np
@@ -23,6 +23,7 @@ from edge.evidence.files import (
     META_NAME,
     commit_tmp,
     evidence_root,
+    file_refs,
     sha256_bytes,
     sha256_file,
     tmp_path,
@@ -35,7 +36,7 @@ from edge.evidence.remux import StreamTemplate, write_mp4
 from edge.evidence.retention import Retention
 from edge.evidence.snapshot import annotate, clarity, encode_jpeg
 from edge.evidence.status import StatusCallback, StatusReporter, is_disk_full
-from edge.evidence.types import EvidenceReady, EvidenceStats, PacketRecord
+from edge.evidence.types import EvidenceFile, EvidenceReady, EvidenceStats, PacketRecord
 from zones.spec import ZoneSpec
 from zones.types import ViolationUpdate
 
@@ -43,6 +44,18 @@ log = logging.getLogger(__name__)
 
 _ROOM_MARGIN_BYTES = 1 << 20  # also room for meta.json and the next writes
 BestFrame = tuple[float, np.ndarray, ViolationUpdate, datetime]
+
+
+class UploadHook(Protocol):
+    """Where complete evidence goes besides the disk (edge.evidence.uploader.Uploader)."""
+
+    def annotate(self, directory: Path, evidence: dict[str, Any]) -> None:
+        """Add object keys to the references before they are announced."""
+
+    def enqueue_violation(
+        self, violation_id: str, camera_id: str, directory: Path, files: list[EvidenceFile]
+    ) -> int:
+        """Queue the violation's complete files for upload."""
 
 
 @dataclass
@@ -73,6 +86,7 @@ class Finalizer:
         retention: Retention | None,
         on_status: StatusCallback | None,
         url_prefix: str,
+        upload: UploadHook | None = None,
     ) -> None:
         self.cfg = storage.evidence
         self.root = evidence_root(storage.directory)
@@ -82,6 +96,7 @@ class Finalizer:
         self.stats = stats
         self.retention = retention
         self.url_prefix = url_prefix
+        self.upload = upload
         self._status = StatusReporter(on_status, f"evidence/{camera_id}")
 
     def new_state(self, update: ViolationUpdate, started_at: datetime) -> ViolationState:
@@ -171,7 +186,11 @@ class Finalizer:
         if state.errors:
             evidence["errors"] = list(state.errors)
         _drop_missing(evidence)
-        self._write_meta(state, evidence)
+        self._upload_step(state, lambda hook: hook.annotate(state.directory, evidence))
+        meta_ok = self._write_meta(state, evidence)
+        self._upload_step(state, lambda hook: hook.enqueue_violation(
+            state.violation_id, self.camera_id, state.directory,
+            _complete_files(evidence, state.directory / META_NAME if meta_ok else None)))
         if self.retention is not None:
             self.retention.after_write(_dir_bytes(state.directory))
         return EvidenceReady(state.violation_id, self.camera_id, state.zone_id, evidence)
@@ -220,7 +239,16 @@ class Finalizer:
             "closed_by": why,
         }
 
-    def _write_meta(self, state: ViolationState, evidence: dict[str, Any]) -> None:
+    def _upload_step(self, state: ViolationState, step: Callable[[UploadHook], object]) -> None:
+        """Upload bookkeeping never costs the violation its evidence or its event."""
+        if self.upload is None:
+            return
+        try:
+            step(self.upload)
+        except Exception:
+            log.exception("%s: upload of %s not queued", self.camera_id, state.violation_id)
+
+    def _write_meta(self, state: ViolationState, evidence: dict[str, Any]) -> bool:
         meta = {
             "violation_id": state.violation_id,
             "camera_id": self.camera_id,
@@ -233,7 +261,7 @@ class Finalizer:
             "evidence": evidence,
         }
         path = state.directory / META_NAME
-        self._guarded(state, META_NAME, lambda: write_json_atomic(path, meta))
+        return self._guarded(state, META_NAME, lambda: write_json_atomic(path, meta))
 
 
 def _drop_missing(evidence: dict[str, Any]) -> None:
@@ -243,6 +271,17 @@ def _drop_missing(evidence: dict[str, Any]) -> None:
         if isinstance(ref, dict) and not Path(ref["path"]).is_file():
             log.error("evidence %s vanished before it was announced: %s", key, ref["path"])
             evidence[key] = None
+
+
+def _complete_files(evidence: dict[str, Any], meta: Path | None) -> list[EvidenceFile]:
+    """The files an upload takes: every reference (written, sha256 known) and meta.json last,
+    so that a consumer that waits for meta.json finds the rest already there."""
+    files = [EvidenceFile(Path(r["path"]), r["sha256"], int(r["size"]))
+             for r in file_refs(evidence)]
+    if meta is not None:
+        with contextlib.suppress(OSError):
+            files.append(EvidenceFile(meta, sha256_file(meta), meta.stat().st_size))
+    return files
 
 
 def _dir_bytes(directory: Path) -> int:

@@ -31,7 +31,7 @@ import numpy as np
 from av.video.stream import VideoStream
 
 from edge.config.storage import StorageConfig
-from edge.evidence.finalize import Finalizer, ViolationState
+from edge.evidence.finalize import Finalizer, UploadHook, ViolationState
 from edge.evidence.remux import StreamTemplate
 from edge.evidence.retention import Retention
 from edge.evidence.ring import OpenClip, PacketRing
@@ -70,6 +70,7 @@ class EvidenceRecorder:
         on_status: StatusCallback | None = None,
         on_ready: Callable[[EvidenceReady], None] | None = None,
         url_prefix: str = "/evidence",
+        upload: UploadHook | None = None,
     ) -> None:
         self.cfg = storage.evidence
         self.camera_id = camera_id
@@ -82,7 +83,8 @@ class EvidenceRecorder:
         self._lock = threading.RLock()  # re-entered when replay mode runs jobs inline
         self._runner = JobRunner(f"evidence-{camera_id}", threaded, self.cfg.queue_size)
         self._fin = Finalizer(
-            storage, site_id, camera_id, zones, self.stats, retention, on_status, url_prefix
+            storage, site_id, camera_id, zones, self.stats, retention, on_status, url_prefix,
+            upload=upload,
         )
         self._ready: list[EvidenceReady] = []
         self._done: OrderedDict[str, None] = OrderedDict()  # recent finished ids, bounded

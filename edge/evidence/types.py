@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 
@@ -32,6 +33,15 @@ class EvidenceReady:
     camera_id: str
     zone_id: str
     evidence: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One complete evidence file of a violation, as handed to the uploader."""
+
+    path: Path
+    sha256: str
+    size: int
 
 
 @dataclass

@@ -58,6 +58,8 @@ class Supervisor:
         self._storage_parts: dict[str, str] = {}  # evidence component → ok | degraded
         self.retention = self._make_retention() if self._evidence_on else None
         self._retention_thread: threading.Thread | None = None
+        self.uploader = self._make_uploader() if self._evidence_on else None
+        self._upload_thread: threading.Thread | None = None
         dets, max_batch = (list(detectors), 1) if detectors else _open_detectors(cfg)
         info = getattr(dets[0], "info", None) if dets else None
         self._fit_wh: tuple[int, int] | None = info.input_wh if info is not None else None
@@ -80,11 +82,18 @@ class Supervisor:
         if self._evidence_on:
             from edge.evidence.build import recorder_for
 
-            evidence = recorder_for(self.cfg, camera_id, is_pending=self._is_pending(),
+            evidence = recorder_for(self.cfg, camera_id, uploader=self.uploader,
+                                    is_pending=self._is_pending(),
                                     threaded=True, retention=self.retention,
                                     on_status=self._storage_status)
         return CameraRunner(self.cfg, camera_id, self.emit, self._set_status, evidence,
                             phase_frac, fit_wh=self._fit_wh)
+
+    def _make_uploader(self) -> Any:
+        from edge.evidence.build import uploader_for
+
+        # Its own part: a store that cannot be reached is not disk trouble.
+        return uploader_for(self.cfg, self.retention, self.box_health.reporter("evidence_upload"))
 
     def _written_paths(self) -> dict[str, Path]:
         store = Path(self.cfg.storage.directory)
@@ -157,6 +166,10 @@ class Supervisor:
                 target=self.retention.run, name="evidence-retention", daemon=True
             )
             self._retention_thread.start()
+        if self.uploader is not None:
+            self._upload_thread = threading.Thread(target=self.uploader.run,
+                                                   name="evidence-upload", daemon=True)
+            self._upload_thread.start()
         log.info("running %d camera(s) with %d inference session(s)",
                  len(self.runners), self.scheduler.sessions)
 
@@ -208,6 +221,7 @@ class Supervisor:
                 self._finish_evidence(r)
         if self.retention is not None:
             self.retention.stop()
+        self._stop_uploader(max(0.5, deadline - time.monotonic()))
         # Last: every event, evidence announcements included, reaches the sinks before the
         # caller closes the publisher.
         if not self.dispatcher.drain(max(1.0, deadline - time.monotonic())):
@@ -244,6 +258,18 @@ class Supervisor:
         self.cfg = new
 
     # ------------------------------------------------------------------ stats
+    def _stop_uploader(self, timeout_s: float) -> None:
+        """After the evidence is finished (the last violations are queued): what is not
+        uploaded yet stays in the durable queue for the next start."""
+        if self.uploader is None:
+            return
+        self.uploader.stop()
+        if self._upload_thread is not None:
+            self._upload_thread.join(timeout_s)
+            if self._upload_thread.is_alive():
+                return
+        self.uploader.close()
+
     def camera_stats(self) -> list[dict[str, Any]]:
         return [r.snapshot() for r in self.runners]
 
@@ -255,6 +281,7 @@ class Supervisor:
             "storage": self.storage_state,
             "parts": self.box_health.parts(),
             "events": self.dispatcher.stats(),
+            "upload": self.uploader.stats() if self.uploader is not None else None,
             "site_id": self.cfg.site_id,
             "box_id": self.cfg.box_id,
             "uptime_s": round(time.time() - self.started_wall_s, 1),
