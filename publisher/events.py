@@ -88,7 +88,23 @@ class ReviewData(BaseModel):
     decided_at: str = Field(description="ISO 8601 with offset")
 
 
-EventData = ViolationData | StateData | ReviewData
+class OverdueData(BaseModel):
+    """`sitewarden.violation.overdue`: nobody handled a violation in time (escalation)."""
+
+    model_config = ConfigDict(extra="allow")
+    violation_id: str
+    site_id: str
+    box_id: str
+    camera_id: str
+    zone_id: str
+    kind: str
+    started_at: str
+    overdue_at: str
+    after_s: float = Field(description="the review.overdue_after_s it waited")
+
+
+EventData = ViolationData | StateData | ReviewData | OverdueData
+OVERDUE_TYPE = "sitewarden.violation.overdue"
 
 
 class EventError(ValueError):
@@ -163,8 +179,9 @@ def _parse_data(etype: str, data: Any) -> EventData:
     family = etype.split(".")[1] if etype.count(".") >= 2 else ""
     if not etype.startswith("sitewarden.") or family not in _DATA_MODELS:
         raise EventError(f"type: unknown event type {etype!r}")
+    model = OverdueData if etype == OVERDUE_TYPE else _DATA_MODELS[family]
     try:
-        return _DATA_MODELS[family].model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         first = e.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
@@ -250,6 +267,18 @@ def box_event(
         type=f"sitewarden.box.{state}",
         subject=BOX_SUBJECT,
         time=_iso(time),
+        data=data,
+    )
+
+
+def overdue_event(data: OverdueData) -> Event:
+    """The escalation of one violation (emitted once per violation)."""
+    return Event(
+        id=event_id(data.violation_id, "overdue"),
+        source=source_uri(data.site_id, data.box_id),
+        type=OVERDUE_TYPE,
+        subject=f"{data.camera_id}/{data.zone_id}",
+        time=data.overdue_at,
         data=data,
     )
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from publisher.events import ReviewData, ViolationData
+from publisher.events import OverdueData, ReviewData, ViolationData
 
 SCHEMA_ID = "https://sitewarden.invalid/schemas/event.schema.json"
 
@@ -75,9 +75,16 @@ class ReviewEvent(_Envelope):
     data: ReviewData
 
 
-EVENT_ADAPTER: TypeAdapter[ViolationEvent | CameraEvent | BoxEvent | ReviewEvent] = TypeAdapter(
-    ViolationEvent | CameraEvent | BoxEvent | ReviewEvent
-)
+class OverdueEvent(_Envelope):
+    """A violation nobody handled within review.overdue_after_s (escalate it)."""
+
+    type: Literal["sitewarden.violation.overdue"]
+    subject: str = Field(description="<camera_id>/<zone_id>")
+    data: OverdueData
+
+
+AnyEvent = ViolationEvent | CameraEvent | BoxEvent | ReviewEvent | OverdueEvent
+EVENT_ADAPTER: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 
 def event_json_schema() -> dict[str, Any]:

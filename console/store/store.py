@@ -101,6 +101,16 @@ class Store:
         """The newest migration revision this code ships."""
         return migrate.head_version()
 
+    def ping(self) -> bool:
+        """True when the database answers (the centre's /health)."""
+        try:
+            with self.db.read() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # any failure means "not reachable now"
+            log.warning("store ping failed", exc_info=True)
+            return False
+        return True
+
     def close(self) -> None:
         if self._listener is not None:
             self._listener.stop()

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 
+from console.settings import HttpConfig  # the centre's console file uses it too
 from edge.config.base import StrictModel
 from edge.config.camera import CameraConfig, Identifier
 from edge.config.mqtt import MqttConfig
@@ -31,13 +32,6 @@ class DetectorConfig(StrictModel):
     sessions: int = Field(default=0, ge=0, le=16, description="0: one per core")
 
 
-class HttpConfig(StrictModel):
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = Field(default=8080, ge=0, le=65535)
-    token_env: str = "SITEWARDEN_HTTP_TOKEN"
-
-
 class SiteConfig(StrictModel):
     site_id: Identifier
     box_id: Identifier
@@ -47,7 +41,8 @@ class SiteConfig(StrictModel):
     zones: list[ZoneConfig] = Field(default_factory=list)
     mqtt: MqttConfig | None = None
     storage: StorageConfig = Field(default_factory=StorageConfig)
-    http: HttpConfig | None = None
+    http: HttpConfig | None = Field(
+        default=None, description="the console (pages, JSON API, evidence files); off when absent")
 
     @field_validator("timezone")
     @classmethod

@@ -235,6 +235,10 @@ class Finalizer:
             "end_source_s": round(info.end_source_s, 3),
             "requested_start_source_s": round(requested[0], 3),
             "requested_end_source_s": None if requested[1] is None else round(requested[1], 3),
+            # where the violation starts in the clip (the player marks it): the clip was
+            # asked to begin pre_s before the start
+            "start_offset_s": round(max(0.0, requested[0] + self.cfg.pre_s
+                                        - info.start_source_s), 3),
             "packets": info.packets,
             "closed_by": why,
         }

@@ -1,0 +1,138 @@
+"""The console's FastAPI app: routes, the authentication boundary, security headers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from console.roles import Action
+from console.store import Conflict, Forbidden, InvalidInput, NotFound
+from console.web import routes_auth
+from console.web.context import ConsoleContext
+from console.web.pages_base import render
+from console.web.security import NotAllowed, NotAuthenticated, Principal, require
+
+STATIC = Path(__file__).resolve().parent / "static"
+# Pages load only their own scripts and styles; evidence may come from the object store
+# (presigned URLs at the centre), hence any https/http origin for images and video.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob: https: http:; media-src 'self' blob: https: http:; "
+       "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def create_app(ctx: ConsoleContext) -> FastAPI:
+    app = FastAPI(title=f"{ctx.title} console", version=ctx.version or "0",
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = ctx
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(routes_auth.router)
+    for router in ctx.extra_routers:
+        app.include_router(router)
+    _add_docs(app)
+    _add_health(app, ctx)
+    _add_error_handlers(app)
+    app.middleware("http")(_security_headers)
+    return app
+
+
+def _add_health(app: FastAPI, ctx: ConsoleContext) -> None:
+    @app.get("/health", tags=["box"])
+    def health() -> Response:
+        """Open to anyone (watchdogs, load balancers): 503 while a part is degraded."""
+        if ctx.live is not None:
+            body = ctx.live.health()
+            return JSONResponse(body, status_code=200 if body.get("status") == "ok" else 503)
+        ok = ctx.store.ping()
+        return JSONResponse({"status": "ok" if ok else "degraded", "store": ok},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["box"])
+    def metrics(_: Principal = Depends(require(Action.READ))) -> Response:
+        if ctx.metrics is None:
+            return Response("", media_type="text/plain")
+        body, content_type = ctx.metrics()
+        return Response(body, media_type=content_type)
+
+
+def _add_docs(app: FastAPI) -> None:
+    """The OpenAPI document and a page listing it, behind the login like the rest."""
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_: Principal = Depends(require(Action.READ))) -> dict[str, Any]:
+        return get_openapi(title=app.title, version=app.version, routes=app.routes)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs(request: Request, _: Principal = Depends(require(Action.READ))) -> Response:
+        spec = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        return render(request, "api_docs.html", {"spec": spec})
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    def not_authenticated(request: Request, _: NotAuthenticated) -> Response:
+        if _wants_page(request):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        return JSONResponse({"detail": "login required"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(NotAllowed)
+    def not_allowed(request: Request, e: NotAllowed) -> Response:
+        return _error(request, 403, e.reason)
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, e: Forbidden) -> Response:
+        return _error(request, 403, str(e))
+
+    @app.exception_handler(NotFound)
+    def not_found(request: Request, e: NotFound) -> Response:
+        return _error(request, 404, str(e))
+
+    @app.exception_handler(Conflict)
+    def conflict(request: Request, e: Conflict) -> Response:
+        holder = getattr(e, "holder", None)
+        return JSONResponse({"detail": str(e), "holder": holder}, status_code=409)
+
+    @app.exception_handler(InvalidInput)
+    def invalid(request: Request, e: InvalidInput) -> Response:
+        return JSONResponse({"detail": str(e)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    def validation(request: Request, e: RequestValidationError) -> Response:
+        errors = [{"loc": list(err["loc"]), "msg": err["msg"]} for err in e.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _error(request: Request, status: int, detail: str) -> Response:
+    if _wants_page(request):
+        return render(request, "error.html", {"status": status, "detail": detail},
+                      status=status)
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _wants_page(request: Request) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/evidence/")) or path == "/metrics":
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    if request.url.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
