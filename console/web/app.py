@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from console.roles import Action
 from console.store import Conflict, Forbidden, InvalidInput, NotFound
-from console.web import routes_auth
+from console.web import api, pages, routes_auth
 from console.web.context import ConsoleContext
 from console.web.pages_base import render
 from console.web.security import NotAllowed, NotAuthenticated, Principal, require
@@ -34,6 +34,10 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
     app.state.ctx = ctx
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(routes_auth.router)
+    for router in [*api.routers(), *pages.routers()]:
+        app.include_router(router)
+    if ctx.evidence is not None and hasattr(ctx.evidence, "router"):
+        app.include_router(ctx.evidence.router())
     for router in ctx.extra_routers:
         app.include_router(router)
     _add_docs(app)
