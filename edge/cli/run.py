@@ -41,9 +41,8 @@ def run(
         sup = _supervisor(cfg, config, publisher, evidence, health)
         if events_out is not None:
             sup.add_listener(stack.enter_context(jsonl_sink(events_out, append=True)))
-        http = _http(cfg, sup)
-        if http is not None:
-            stack.callback(http.stop)
+        if cfg.http is not None and cfg.http.enabled:
+            stack.callback(_console(cfg, sup).stop)
         stopper.attach(sup)
         sup.start()
         try:
@@ -65,17 +64,42 @@ def _supervisor(cfg: SiteConfig, path: Path, publisher: Any, evidence: bool,
         fail(f"detector: {e}")
 
 
-def _http(cfg: SiteConfig, sup: Supervisor) -> Any:
-    from edge.http import HttpTokenMissing
-    from edge.runtime.http import start_http
+class _Console:
+    """The console starts with the box, or as soon as its store can be opened (a box that
+    starts on a full disk runs without it until then)."""
 
-    try:
-        return start_http(cfg, sup)
-    except HttpTokenMissing as e:
-        fail(str(e))
-    except OSError as e:
-        assert cfg.http is not None
-        fail(f"http: cannot listen on {cfg.http.host}:{cfg.http.port}: {e.strerror}")
+    def __init__(self, cfg: SiteConfig, sup: Supervisor) -> None:
+        self.cfg, self.sup = cfg, sup
+        self.server: Any = None
+        self.start()
+        if self.server is None:
+            sup.add_housekeeping(self.start)
+
+    def start(self) -> None:
+        from edge.web.box import first_admin, start_console
+
+        ls = self.sup.local_store
+        if self.server is not None or ls is None or ls.store is None:
+            return
+        assert self.cfg.http is not None
+        try:
+            self.server = start_console(self.cfg, self.sup, ls.store)
+        except OSError as e:
+            fail(f"http: cannot listen on {self.cfg.http.host}:{self.cfg.http.port}: "
+                 f"{e.strerror}")
+        password = first_admin(ls.store)
+        if password is not None:
+            typer.echo(f"\nsitewarden console: open {self.server.url} and log in as admin "
+                       f"with the password {password}\n(shown once; change it with "
+                       "`sitewarden users SITE.yaml passwd admin`)\n")
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def _console(cfg: SiteConfig, sup: Supervisor) -> _Console:
+    return _Console(cfg, sup)
 
 
 class _Stopper:

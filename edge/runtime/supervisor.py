@@ -25,6 +25,7 @@ from edge.runtime.boxhealth import BoxHealth
 from edge.runtime.camera import CameraRunner
 from edge.runtime.diskwatch import DiskWatch
 from edge.runtime.dispatch import EventDispatcher
+from edge.runtime.localstore import LocalStore, store_path
 from edge.runtime.reload import ConfigWatcher
 from edge.runtime.scheduler import InferenceScheduler
 from publisher.events import Event
@@ -43,6 +44,7 @@ class Supervisor:
         evidence: bool = True,
         tick_s: float = 1.0,
         box_health: BoxHealth | None = None,
+        local_store: bool = True,
     ) -> None:
         """`box_health`: made before the publisher (whose health it takes) when there is
         one; reports kept until now are emitted once the dispatcher runs."""
@@ -54,6 +56,13 @@ class Supervisor:
         self._stop = threading.Event()
         self._evidence_on = evidence and cfg.storage.evidence.enabled
         self.box_health = box_health or BoxHealth(cfg.site_id, cfg.box_id)
+        # The box's own store (its console): the last sink, after the publisher numbered
+        # the event.
+        self.local_store = LocalStore(store_path(cfg.storage.directory),
+                                      self.box_health.report) if local_store else None
+        if self.local_store is not None:
+            self.dispatcher.add_sink(self.local_store)
+        self._housekeeping_hooks: list[Callable[[], None]] = []
         self._storage_lock = threading.Lock()
         self._storage_parts: dict[str, str] = {}  # evidence component → ok | degraded
         self.retention = self._make_retention() if self._evidence_on else None
@@ -132,6 +141,11 @@ class Supervisor:
     def storage_state(self) -> str:
         return str(self.box_health.parts().get("evidence_storage", {}).get("state", "ok"))
 
+    def add_housekeeping(self, fn: Callable[[], None]) -> None:
+        """`fn` runs on the 1 Hz housekeeping (e.g. starting the console once its store
+        could be opened)."""
+        self._housekeeping_hooks.append(fn)
+
     def add_listener(self, fn: EventSink) -> None:
         """`fn` gets every event on the dispatcher thread, after the publisher."""
         self.dispatcher.add_sink(fn)
@@ -186,6 +200,13 @@ class Supervisor:
             except Exception:
                 log.exception("camera %s: health tick failed", r.camera_id)
         self.disks.check()
+        if self.local_store is not None:
+            self.local_store.retry()
+        for hook in self._housekeeping_hooks:
+            try:
+                hook()
+            except Exception:
+                log.exception("housekeeping hook failed")
         if self.watcher is not None:
             self.watcher.poll()
         if self.publisher is not None and self.cfg.mqtt is not None:
@@ -228,6 +249,8 @@ class Supervisor:
             log.warning("%d event(s) not dispatched at shutdown",
                         self.dispatcher.stats()["queued"])
         self.dispatcher.stop(timeout_s=1.0)
+        if self.local_store is not None:
+            self.local_store.close()
 
     def _finish_evidence(self, runner: CameraRunner) -> None:
         """Write open clips with what is buffered and announce them before the publisher

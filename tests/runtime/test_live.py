@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from edge.runtime.http import start_http
+from edge.web.box import start_console
 from tests.rtsp_server import RtspServer, wait_until
 from tests.runtime.helpers import camera, running, site, to_config, whole_frame_zone
 
@@ -17,16 +18,17 @@ pytestmark = pytest.mark.slow
 
 
 def test_several_cameras_with_health_and_metrics_over_http(
-    assets: Path, tmp_path: Path, rtsp: RtspServer
+    assets: Path, tmp_path: Path, rtsp: RtspServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("SITEWARDEN_HTTP_TOKEN", "secret")  # the machine clients' bearer token
     cams = [camera("gate", rtsp.url("vtest")), camera("hall", rtsp.url("onebyone")),
             camera("floor", rtsp.url("worker"), substream_url=rtsp.url("worker"))]
     doc = site(assets, tmp_path, cams, [whole_frame_zone("yard", "gate", min_duration_s=0.5)],
                http={"port": 0})
     cfg = to_config(doc)
     with running(cfg, evidence=True) as run:
-        http = start_http(cfg, run.sup, token="secret")
-        assert http is not None
+        assert run.sup.local_store is not None and run.sup.local_store.store is not None
+        http = start_console(cfg, run.sup, run.sup.local_store.store)
         try:
             assert wait_until(lambda: len(run.of("camera.online")) == 3, 20)
             assert wait_until(lambda: all(run.stats(c)["frames_analysed"] >= 10
@@ -34,7 +36,9 @@ def test_several_cameras_with_health_and_metrics_over_http(
             # vtest always has people in view: the whole-frame danger zone fires.
             assert wait_until(lambda: run.of("violation.danger_zone", "gate/yard"), 15)
             base = f"http://127.0.0.1:{http.port}"
-            health = json.load(urllib.request.urlopen(base + "/health"))
+            health = json.load(urllib.request.urlopen(base + "/health"))  # open to all
+            with pytest.raises(urllib.error.HTTPError, match="401"):
+                urllib.request.urlopen(base + "/metrics")
             req = urllib.request.Request(base + "/metrics",
                                          headers={"Authorization": "Bearer secret"})
             metrics = urllib.request.urlopen(req).read().decode()
