@@ -106,7 +106,8 @@ class CameraRules:
     ) -> None:
         if not self._area:
             return
-        inside = self._area_geom.inside(fa.boxes_xyxy_norm, fa.scores) & keep[None, :]
+        ground = fa.ground_xy_m if self._area_geom.measures_floor else None
+        inside = self._area_geom.inside(fa.boxes_xyxy_norm, fa.scores, ground) & keep[None, :]
         rows, cols = np.nonzero(inside)
         bounds = np.searchsorted(rows, np.arange(len(self._area) + 1)).tolist()
         col_list = cols.tolist()

@@ -35,6 +35,12 @@ class FrameArrays:
     boxes_xyxy_norm: FloatArray  # (N, 4)
     scores: FloatArray  # (N,)
 
+    @property
+    def ground_xy_m(self) -> FloatArray:
+        """(N, 2) feet on the floor in metres; NaN where the camera is not calibrated."""
+        return np.array([t.ground_xy_m if t.ground_xy_m is not None else (np.nan, np.nan)
+                         for t in self.tracks], dtype=np.float64).reshape(len(self.tracks), 2)
+
 
 def frame_arrays(tracks: Sequence[Track]) -> FrameArrays:
     """Drop unusable tracks (non-finite, inverted boxes, repeated ids) and stack the rest."""
@@ -98,12 +104,27 @@ class AreaGeometry:
         self._overlap_rows = np.flatnonzero([s.anchor == "overlap" for s in specs])
         self._min_overlap = np.array([s.min_overlap for s in specs], dtype=np.float64)
         self._overlap_edges = PolygonEdges([specs[int(i)].points_norm for i in self._overlap_rows])
+        # Zones measured on the floor: a person counts within min_distance_m of the zone.
+        self._metric_rows = np.flatnonzero([s.min_distance_m is not None
+                                            and s.ground_points_m is not None for s in specs])
+        self._ground_polys = np.array(
+            [Polygon(specs[int(i)].ground_points_m) for i in self._metric_rows], dtype=object
+        ).reshape(len(self._metric_rows))
+        self._min_dist = np.array([specs[int(i)].min_distance_m for i in self._metric_rows],
+                                  dtype=np.float64)
         self._min_score = np.array([s.filters.min_score for s in specs], dtype=np.float64)
         self._min_h = np.array([s.filters.min_height_frac for s in specs], dtype=np.float64)
         self._max_h = np.array([s.filters.max_height_frac for s in specs], dtype=np.float64)
 
-    def inside(self, boxes: FloatArray, scores: FloatArray) -> BoolArray:
-        """(zones, tracks) mask: the track passes the zone's filters and its anchor is inside."""
+    @property
+    def measures_floor(self) -> bool:
+        return len(self._metric_rows) > 0
+
+    def inside(self, boxes: FloatArray, scores: FloatArray,
+               ground_xy_m: FloatArray | None = None) -> BoolArray:
+        """(zones, tracks) mask: the track passes the zone's filters and its anchor is inside
+        (for a zone measured on the floor: its feet are within min_distance_m of it; a track
+        without a floor position is judged by its anchor)."""
         n_zones, n = len(self._polys), len(boxes)
         if n_zones == 0 or n == 0:
             return np.zeros((n_zones, n), dtype=bool)
@@ -121,7 +142,19 @@ class AreaGeometry:
             hit[self._center_rows] = shapely.intersects_xy(rows[:, None], cx[None, :], cy[None, :])
         if len(self._overlap_rows):
             hit[self._overlap_rows] = self._overlap_hits(boxes)
+        if len(self._metric_rows) and ground_xy_m is not None:
+            self._metric_hits(hit, ground_xy_m)
         return hit & passes
+
+    def _metric_hits(self, hit: BoolArray, ground_xy_m: FloatArray) -> None:
+        known = np.isfinite(ground_xy_m).all(axis=1)
+        if not known.any():
+            return
+        pts = shapely.points(ground_xy_m[known])
+        dist = np.asarray(shapely.distance(self._ground_polys[:, None], pts[None, :]))
+        rows = hit[self._metric_rows]
+        rows[:, known] = dist <= self._min_dist[:, None] + 1e-9
+        hit[self._metric_rows] = rows
 
     def _overlap_hits(self, boxes: FloatArray) -> BoolArray:
         rows = self._overlap_rows

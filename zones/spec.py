@@ -73,3 +73,7 @@ class ZoneSpec:
     # line / seal: a crossing repeated by a new track id this soon and this near is one crossing
     reid_window_s: float = 2.0
     reid_radius: float = 0.05
+    # area kinds on a calibrated camera: a person counts when the feet are within this many
+    # metres of `ground_points_m` (the zone on the floor) instead of by the image anchor
+    min_distance_m: float | None = None
+    ground_points_m: tuple[tuple[float, float], ...] | None = None

@@ -17,6 +17,8 @@ class Track:
     track_id: int
     box_xyxy_norm: tuple[float, float, float, float]
     score: float
+    # Where the feet stand on the floor, in metres (calibrated cameras only).
+    ground_xy_m: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

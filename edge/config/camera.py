@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import functools
+import json
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field, model_validator
 
 from edge.config.base import StrictModel
+
+if TYPE_CHECKING:
+    from calibration import Calibration
 
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 NormPoint = tuple[float, float]
@@ -77,6 +82,55 @@ class StreamConfig(StrictModel):
         return self
 
 
+class CalibrationPair(StrictModel):
+    image_norm: NormPoint = Field(description="a floor point clicked on the frame (x, y in [0, 1])")
+    ground_m: tuple[float, float] = Field(description="the same point on the floor, metres")
+
+
+class CalibrationConfig(StrictModel):
+    """Image <-> floor mapping in metres, derived from clicked floor points (the homography is
+    always fitted from these pairs, never typed by hand; see docs/calibration.md)."""
+
+    resolution_wh: tuple[int, int] = Field(description="the frame size the points were clicked on")
+    pairs: list[CalibrationPair] = Field(min_length=4, description="at least 4; 6+ lets a wrong "
+                                         "click be found")
+    ransac_threshold_m: float = Field(default=0.10, gt=0, le=5)
+    max_rms_m: float = Field(default=0.05, gt=0, le=5)
+    person_height_m: tuple[float, float] | None = Field(
+        default=None, description="drop detections whose implied standing height is outside "
+        "[min, max] metres (posters, reflections, a dog)")
+
+    @model_validator(mode="after")
+    def _fits(self) -> CalibrationConfig:
+        from calibration import CalibrationError
+
+        try:
+            self.fitted()
+        except CalibrationError as e:
+            raise ValueError(f"the points give no usable calibration ({e.code}): {e}") from None
+        lo_hi = self.person_height_m
+        if lo_hi is not None and not 0 < lo_hi[0] < lo_hi[1]:
+            raise ValueError("person_height_m must be [min, max] with 0 < min < max")
+        return self
+
+    def record(self) -> dict[str, object]:
+        return {"resolution_wh": list(self.resolution_wh),
+                "pairs": [{"image_norm": list(p.image_norm), "ground_m": list(p.ground_m)}
+                          for p in self.pairs],
+                "ransac_threshold_m": self.ransac_threshold_m, "max_rms_m": self.max_rms_m}
+
+    def fitted(self) -> Calibration:
+        """The fitted calibration (cached: the runtime asks for it per frame)."""
+        return _fit_cached(json.dumps(self.record(), sort_keys=True))
+
+
+@functools.lru_cache(maxsize=256)
+def _fit_cached(record_json: str) -> Calibration:
+    from calibration import from_dict
+
+    return from_dict(json.loads(record_json))
+
+
 class CameraConfig(StrictModel):
     id: Identifier
     url: str = Field(min_length=1, description="rtsp:// URL or a video file path")
@@ -89,3 +143,5 @@ class CameraConfig(StrictModel):
     motion: MotionGateConfig = Field(default_factory=MotionGateConfig)
     health: HealthConfig = Field(default_factory=HealthConfig)
     stream: StreamConfig = Field(default_factory=StreamConfig)
+    calibration: CalibrationConfig | None = Field(
+        default=None, description="floor points in metres: metric zones and person sizes")

@@ -61,13 +61,18 @@ class SiteConfig(StrictModel):
     def _cross_refs(self) -> SiteConfig:
         _unique("cameras", [c.id for c in self.cameras])
         _unique("zones", [z.id for z in self.zones])
-        cameras = {c.id for c in self.cameras}
+        cameras = {c.id: c for c in self.cameras}
         for i, z in enumerate(self.zones):
             if z.camera not in cameras:
                 raise ValueError(
                     f"zones[{i}].camera: camera {z.camera!r} is not defined; "
                     f"known cameras: {', '.join(sorted(cameras))}"
                 )
+            metric = [k for k in ("buffer_m", "min_distance_m") if getattr(z, k, None)]
+            if metric and cameras[z.camera].calibration is None:
+                raise ValueError(
+                    f"zones[{i}].{metric[0]}: metres need the camera's calibration; give "
+                    f"cameras[{list(cameras).index(z.camera)}].calibration (floor points)")
         return self
 
     def camera(self, camera_id: str) -> CameraConfig:

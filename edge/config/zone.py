@@ -58,22 +58,31 @@ def _minutes(hhmm: str) -> int:
 
 
 class _ZoneBase(StrictModel):
-    id: Identifier
-    camera: Identifier
-    label: str = ""
-    points: list[NormPoint]
-    anchor: Literal["bottom_center", "center", "overlap"] = "bottom_center"
-    min_overlap: float = Field(default=0.5, gt=0, le=1)
-    filters: FilterConfig = Field(default_factory=FilterConfig)
-    schedule: list[ScheduleConfig] = Field(default_factory=list)
-    cooldown_s: float = Field(default=0.0, ge=0)
-    update_interval_s: float = Field(default=5.0, ge=0)
+    id: Identifier = Field(description="unique in the site; letters, digits, _ . -")
+    camera: Identifier = Field(description="the camera whose picture the points are drawn on")
+    label: str = Field(default="", description="shown to operators and on snapshots")
+    points: list[NormPoint] = Field(description="normalised image points (x, y in [0, 1], "
+                                    "origin top-left)")
+    anchor: Literal["bottom_center", "center", "overlap"] = Field(
+        default="bottom_center", description="which point of a person counts: the feet "
+        "(bottom_center), the box centre, or a share of the box (overlap)")
+    min_overlap: float = Field(default=0.5, gt=0, le=1,
+                               description="anchor overlap: share of the box inside the zone")
+    filters: FilterConfig = Field(default_factory=FilterConfig,
+                                  description="ignore detections outside these bounds")
+    schedule: list[ScheduleConfig] = Field(
+        default_factory=list, description="armed only in these weekly windows (site time); "
+        "empty: always")
+    cooldown_s: float = Field(default=0.0, ge=0,
+                              description="after a violation ends, no new one for this long")
+    update_interval_s: float = Field(default=5.0, ge=0,
+                                     description="at most one `updated` event this often")
 
     def to_spec(self) -> ZoneSpec:
         f = self.filters
         params = self.model_dump(
             exclude={"id", "camera", "label", "points", "anchor", "min_overlap", "filters",
-                     "schedule", "kind", "cooldown_s", "update_interval_s"}
+                     "schedule", "kind", "cooldown_s", "update_interval_s", "buffer_m"}
         )
         return ZoneSpec(
             zone_id=self.id,
@@ -93,7 +102,8 @@ class _ZoneBase(StrictModel):
 
 class _AreaZone(_ZoneBase):
     # Detector misses up to this long do not break a run of detections (docs/rules.md).
-    flicker_s: float = Field(default=1.0, ge=0)
+    flicker_s: float = Field(default=1.0, ge=0, description="detector misses up to this long "
+                             "are bridged (a person is not lost for a blink)")
 
     @field_validator("points")
     @classmethod
@@ -105,25 +115,44 @@ class _AreaZone(_ZoneBase):
 
 
 class DangerZoneConfig(_AreaZone):
+    """Alarm while more than max_persons are inside for min_duration_s."""
+
     kind: Literal["danger_zone"]
-    max_persons: int = Field(default=0, ge=0)
-    min_duration_s: float = Field(default=1.0, ge=0)
-    clear_s: float = Field(default=3.0, ge=0)
+    max_persons: int = Field(default=0, ge=0, description="more than this many is a violation")
+    min_duration_s: float = Field(default=1.0, ge=0,
+                                  description="the condition must last this long to alarm")
+    clear_s: float = Field(default=3.0, ge=0,
+                           description="clear this long before the violation ends")
+    buffer_m: float | None = Field(
+        default=None, ge=0, le=100, description="grow the zone by this many metres on the "
+        "floor (a safety margin; needs the camera's calibration)")
+    min_distance_m: float | None = Field(
+        default=None, gt=0, le=100, description="count a person whose feet are within this "
+        "many metres of the zone on the floor (needs the camera's calibration)")
 
 
 class HeadcountConfig(_AreaZone):
+    """Alarm while more than max_persons are inside for min_duration_s."""
+
     kind: Literal["headcount"]
-    max_persons: int = Field(ge=0)
-    min_duration_s: float = Field(default=5.0, ge=0)
-    clear_s: float = Field(default=5.0, ge=0)
+    max_persons: int = Field(ge=0, description="more than this many is a violation")
+    min_duration_s: float = Field(default=5.0, ge=0,
+                                  description="the condition must last this long to alarm")
+    clear_s: float = Field(default=5.0, ge=0,
+                           description="clear this long before the violation ends")
 
 
 class DutyPostConfig(_AreaZone):
+    """Alarm when fewer than min_persons are at the post for absence_s (off duty, 离岗)."""
+
     kind: Literal["duty_post"]
-    min_persons: int = Field(default=1, ge=1)
-    absence_s: float = Field(default=300.0, ge=0)
-    return_s: float = Field(default=5.0, ge=0)
-    flicker_s: float = Field(default=2.0, ge=0)
+    min_persons: int = Field(default=1, ge=1, description="fewer than this many is an absence")
+    absence_s: float = Field(default=300.0, ge=0,
+                             description="an absence this long is a violation")
+    return_s: float = Field(default=5.0, ge=0,
+                            description="back at the post this long ends the violation")
+    flicker_s: float = Field(default=2.0, ge=0, description="detector misses up to this long "
+                             "are bridged (a still guard is not absent for a blink)")
 
 
 class _LineZone(_ZoneBase):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from edge.config import SiteConfig
 from edge.config.timezone import site_timezone
 from edge.core.events import EventBuilder
+from edge.core.metric import calibration_of, on_the_floor, plausible, zone_specs
 from edge.core.tracking import PersonTracker
 from models.types import Detections
 from publisher.events import Event
 from zones.engine import CameraRules
-from zones.spec import ZoneSpec
 from zones.types import Track, ViolationUpdate
 
 
@@ -25,10 +25,6 @@ class FrameResult:
     tracks: list[Track]
     updates: list[ViolationUpdate]
     events: list[Event]
-
-
-def zone_specs(cfg: SiteConfig, camera_id: str) -> list[ZoneSpec]:
-    return [z.to_spec() for z in cfg.zones_of(camera_id)]
 
 
 def exclusions_of(cfg: SiteConfig, camera_id: str) -> list[list[tuple[float, float]]]:
@@ -41,6 +37,8 @@ class CameraAnalysis:
         self.camera_id = camera_id
         self.tz = site_timezone(cfg.timezone)
         self.tracker = PersonTracker(cam.analysis_fps)
+        self.calibration = calibration_of(cfg, camera_id)
+        self.height_range_m = cam.calibration.person_height_m if cam.calibration else None
         self.rules = CameraRules(
             camera_id, zone_specs(cfg, camera_id), exclusions_of(cfg, camera_id), self.tz.key
         )
@@ -70,7 +68,12 @@ class CameraAnalysis:
         self.offset_s = wall_t_s - source_time_s
         self.last_wall_t_s = wall_t_s
         if detections is not None:
+            if self.calibration is not None and self.height_range_m is not None:
+                detections = plausible(detections, resolution_wh, self.calibration,
+                                       self.height_range_m)
             self._tracks = self.tracker.update(detections, resolution_wh)
+            if self.calibration is not None:
+                self._tracks = on_the_floor(self._tracks, self.calibration)
             seen = {t.track_id for t in self._tracks}
             self._last_match_t = {k: v for k, v in self._last_match_t.items() if k in seen}
             self._last_match_t.update(dict.fromkeys(self.tracker.matched_ids, wall_t_s))

@@ -24,6 +24,7 @@ import numpy as np
 from edge.config import SiteConfig
 from edge.core.analysis import CameraAnalysis, FrameResult
 from edge.core.frames import Frame
+from edge.core.metric import zone_specs
 from edge.core.protocols import EventSink, EvidenceLike
 from edge.evidence.types import EvidenceReady
 from models.types import Detections
@@ -78,7 +79,7 @@ class CameraCore:
     def reconfigure(self, cfg: SiteConfig) -> FrameResult:
         res = self.analysis.reconfigure(cfg)
         if self.evidence is not None:
-            self.evidence.set_zones({z.id: z.to_spec() for z in cfg.zones_of(self.camera_id)})
+            self.evidence.set_zones({s.zone_id: s for s in zone_specs(cfg, self.camera_id)})
         self._emit(res, None)
         return res
 

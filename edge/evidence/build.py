@@ -18,7 +18,10 @@ def recorder_for(
 ) -> EvidenceRecorder:
     """`options` go to EvidenceRecorder (threaded, retention, is_pending, on_status...);
     with `uploader`, every completed violation's files are queued for upload."""
-    zones = {z.id: z.to_spec() for z in cfg.zones_of(camera_id)}
+    from edge.core.metric import zone_specs
+
+    # The zones as the rules use them (a buffer_m zone is drawn grown).
+    zones = {s.zone_id: s for s in zone_specs(cfg, camera_id)}
     return EvidenceRecorder(cfg.storage, cfg.site_id, camera_id, zones, upload=uploader,
                             **options)
 
