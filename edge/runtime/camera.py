@@ -52,6 +52,7 @@ def ingest_settings(cam: CameraConfig, fit_wh: tuple[int, int] | None = None) ->
             reconnect_initial_s=s.reconnect_initial_s,
             reconnect_max_s=s.reconnect_max_s,
             decode_threads=s.decode_threads,
+            skip_loop_filter=s.fast_analysis_decode,
         ),
     )
 
