@@ -4,13 +4,12 @@ live view (frame rates, /health parts)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from console.store import Camera
+from console.web.api import devices as api_devices
 from console.web.pages.common import ctx_of, page, reader
 from console.web.security import Principal
 
@@ -28,32 +27,26 @@ def cameras_partial(request: Request, principal: Principal = reader) -> HTMLResp
 
 
 def cameras_values(request: Request, principal: Principal) -> dict[str, Any]:
+    """What GET /api/cameras and /api/boxes answer, and this box's own health parts."""
     ctx = ctx_of(request)
-    live_stats: dict[str, dict[str, Any]] = {}
-    health: dict[str, Any] | None = None
-    if ctx.live is not None:
-        live_stats = {str(s.get("camera_id", s.get("id", ""))): s
-                      for s in ctx.live.camera_stats()}
-        health = ctx.live.health()
-    cameras = [camera_row(c, live_stats.get(c.camera_id)) for c in
-               ctx.store.cameras(principal.scope)]
-    boxes = [asdict(b) for b in ctx.store.boxes(principal.scope)]
+    cameras = [camera_row(c) for c in api_devices.cameras(principal, ctx)]
+    boxes = api_devices.boxes(principal, ctx)
     for b in boxes:
         b["storage"] = storage_of(b)
+    health = ctx.live.health() if ctx.live is not None else None
     return {"cameras": cameras, "boxes": boxes, "health": health}
 
 
-def camera_row(c: Camera, live: dict[str, Any] | None) -> dict[str, Any]:
-    """A camera as the page shows it; a tampered camera that was moved (the view shifted)
-    shows as "moved", which the operator handles differently (re-aim, re-check zones)."""
-    row = asdict(c)
-    reasons = c.detail.get("reasons")
-    reason = str(c.detail.get("reason", "") or "")
-    found = [str(r) for r in reasons] if isinstance(reasons, list) else [reason]
-    row["shown_state"] = "moved" if c.state == "tampered" and "moved" in found else c.state
-    row["reasons"] = [r for r in found if r]
-    row["live"] = live
-    return row
+def camera_row(c: dict[str, Any]) -> dict[str, Any]:
+    """A camera as the page shows it; a tampered camera whose view shifted shows as
+    "moved", which the operator handles differently (re-aim it, check the zones)."""
+    detail = c.get("detail") or {}
+    live = c.get("live") or {}
+    reasons = detail.get("reasons") or live.get("tamper") or [detail.get("reason") or ""]
+    found = [str(r) for r in reasons if r] if isinstance(reasons, list) else [str(reasons)]
+    state = str(c.get("state", "unknown"))
+    return {**c, "detail": detail, "reasons": found,
+            "shown_state": "moved" if state == "tampered" and "moved" in found else state}
 
 
 def storage_of(box: dict[str, Any]) -> dict[str, Any] | None:

@@ -37,6 +37,7 @@ def page(request: Request, name: str, values: dict[str, Any] | None = None,
         "kinds": KINDS, "decisions": DECISIONS, "reasons": REASONS,
         "js_texts": js_texts(lang),
         "local_time_ts": lambda ts: local_time_ts(ts, ctx.timezone),
+        "shown": shown,
     }
     helpers.update(values or {})
     return render(request, name, helpers, status=status)
@@ -80,6 +81,15 @@ def local_time_ts(ts: float | None, tz: tzinfo) -> str:
     if ts is None:
         return ""
     return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def shown(value: Any) -> str:
+    """A configuration value in a few words: mappings as `key value` pairs, lists joined."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {shown(v)}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, list | tuple):
+        return "; ".join(shown(v) for v in value) or "–"
+    return str(value)
 
 
 def ctx_of(request: Request) -> ConsoleContext:

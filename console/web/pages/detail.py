@@ -12,50 +12,32 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from console.web.items import detail, item
+from console.web.api import violations as api_violations
 from console.web.pages.common import ctx_of, may_decide, page, reader
 from console.web.security import Principal
 
 router = APIRouter(include_in_schema=False)
+NEIGHBOURS = 5  # the camera's violations shown before and after this one
 
 
 @router.get("/violations/{violation_id}", response_class=HTMLResponse)
 def violation_page(violation_id: str, request: Request,
                    principal: Principal = reader) -> HTMLResponse:
-    values = review_values(request, principal, violation_id)
-    ctx = ctx_of(request)
-    near = ctx.store.neighbours(violation_id, principal.scope)
-    values["neighbours"] = {"before": [item(ctx, v) for v in near.before],
-                            "after": [item(ctx, v) for v in near.after]}
-    values["zone"] = zone_of(request, values["v"])
-    values["marks"] = clip_marks(values["v"])
-    return page(request, "violation.html", values)
+    # The same document GET /api/violations/{id} answers: item, phases, audit,
+    # neighbours, zone.
+    v = api_violations.get_violation(violation_id, NEIGHBOURS, principal, ctx_of(request))
+    return page(request, "violation.html", {
+        "v": v, "neighbours": v["neighbours"], "zone": v["zone"], "marks": clip_marks(v),
+        "may_decide": may_decide(principal), "me": principal.name})
 
 
 @router.get("/partials/violations/{violation_id}/review", response_class=HTMLResponse)
 def review_partial(violation_id: str, request: Request,
                    principal: Principal = reader) -> HTMLResponse:
-    return page(request, "_review.html", review_values(request, principal, violation_id))
-
-
-def review_values(request: Request, principal: Principal, violation_id: str) -> dict[str, Any]:
-    ctx = ctx_of(request)
-    scope = principal.scope
-    v = ctx.store.get_violation(violation_id, scope)  # NotFound: the app answers 404
-    shown = detail(ctx, v, ctx.store.phases(violation_id, scope),
-                   ctx.store.audit_of(violation_id, scope))
-    return {"v": shown, "may_decide": may_decide(principal), "me": principal.name}
-
-
-def zone_of(request: Request, v: dict[str, Any]) -> dict[str, Any] | None:
-    """The zone's parameters where this console knows them (the box: its site file), else
-    None; the page then shows what the events say (id, label, kind)."""
-    ctx = ctx_of(request)
-    zones = getattr(ctx, "zones", None)
-    if zones is None:
-        return None
-    found = zones(v["site_id"], v["camera_id"], v["zone_id"]) if callable(zones) else None
-    return found if isinstance(found, dict) else None
+    """The decision panel and the activity log, loaded again after a change."""
+    v = api_violations.get_violation(violation_id, 0, principal, ctx_of(request))
+    return page(request, "_review.html", {"v": v, "may_decide": may_decide(principal),
+                                          "me": principal.name})
 
 
 def clip_marks(v: dict[str, Any]) -> dict[str, float] | None:

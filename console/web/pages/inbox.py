@@ -3,14 +3,14 @@ kept current by the change stream (live.js asks for `/partials/inbox` again)."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from console.store import UNHANDLED, UnhandledCount, ViolationFilter
+from console.store import UNHANDLED, ViolationFilter
+from console.web.api import counts as api_counts
 from console.web.items import item
 from console.web.pages.common import ctx_of, page, reader
 from console.web.security import Principal
@@ -33,24 +33,21 @@ def inbox_values(request: Request, principal: Principal) -> dict[str, Any]:
     ctx = ctx_of(request)
     found = ctx.store.list_violations(ViolationFilter(decision=UNHANDLED), principal.scope,
                                       limit=INBOX_SIZE)
-    counts = ctx.store.counts_unhandled(principal.scope)
+    counts = api_counts.counts(principal, ctx)  # what GET /api/counts answers
     return {"items": [item(ctx, v) for v in found.items], "more": found.next_cursor is not None,
-            "total": sum(c.count for c in counts), "counts": grouped(counts)}
+            "total": counts["total"], "overdue": counts["overdue"], "counts": grouped(counts)}
 
 
-def grouped(counts: list[UnhandledCount]) -> dict[str, list[dict[str, Any]]]:
-    """Unhandled counts per camera, per zone and per kind, largest first; each with the
+def grouped(counts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The unhandled counts per camera, zone and kind, largest first, each with the
     /violations query that lists them."""
-    groups: dict[str, Counter[tuple[tuple[str, str], ...]]] = {
-        "camera": Counter(), "zone": Counter(), "kind": Counter()}
-    for c in counts:
-        groups["camera"][(("camera", c.camera_id),)] += c.count
-        groups["zone"][(("camera", c.camera_id), ("zone", c.zone_id))] += c.count
-        groups["kind"][(("kind", c.kind),)] += c.count
+    keys = {"camera": ("site_id", "camera_id"), "zone": ("site_id", "camera_id", "zone_id"),
+            "kind": ("kind",)}
     out: dict[str, list[dict[str, Any]]] = {}
-    for name, counter in groups.items():
-        rows = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
-        out[name] = [{"key": dict(key), "count": n,
-                      "query": urlencode({**dict(key), "decision": UNHANDLED})}
-                     for key, n in rows]
+    for group, fields in keys.items():
+        rows = sorted(counts[f"by_{group}"], key=lambda r: (-r["count"], *(r[f] for f in fields)))
+        out[group] = [{"key": {f.removesuffix("_id"): r[f] for f in fields}, "count": r["count"],
+                       "query": urlencode({**{f.removesuffix("_id"): r[f] for f in fields},
+                                           "decision": UNHANDLED})}
+                      for r in rows]
     return out

@@ -20,6 +20,8 @@ router = APIRouter(include_in_schema=False)
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
 CHART_H = 120  # px of the tallest bar
+CSV_TABLES = (("per_day", "per_day"), ("fa_zone", "false_alarms_by_zone"),
+              ("fa_camera", "false_alarms_by_camera"))
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,8 @@ def stats_page(request: Request, since: str = "", until: str = "",
         "period": p, "period_ok": ok, "table": day_table(s, p), "chart": chart(s, p),
         "by_zone": [_rate(r) for r in s.false_alarms_by_zone],
         "by_camera": [_rate(r) for r in s.false_alarms_by_camera],
-        "csv_url": f"/api/stats.csv?{export}",
+        "csv_urls": [(f"stats.csv_{name}", f"/api/stats.csv?table={table}&{export}")
+                     for name, table in CSV_TABLES],
         "zip_url": f"/api/exports/false-alarms.zip?{export}"})
 
 

@@ -11,7 +11,8 @@
 
   function panel() { return box.querySelector("[data-review]"); }
   function field(sel) { var el = box.querySelector(sel); return el ? el.value.trim() : ""; }
-  sw.reviewComment = function () { return field("[data-decide-form] [name=comment]") || undefined; };
+  function comment() { return field("[data-decide-form] [name=comment]"); }
+  sw.reviewComment = function () { return comment() || undefined; };
 
   function showError(text) {
     var el = box.querySelector("[data-review-error]");
@@ -28,22 +29,20 @@
     sw.post("/api/violations/" + encodeURIComponent(id) + "/" + path, body).then(function (res) {
       busy = false;
       if (!res.ok) { showError(sw.failure(res)); sw.toast(sw.failure(res), "error"); }
-      else { clearFields(path); sw.toast(sw.t("review.done_" + path.replace("/", "_")), "ok"); }
+      else { clearFields(); sw.toast(sw.t("review.done_" + path.replace("/", "_")), "ok"); }
       sw.refresh(box);
     }, function () { busy = false; showError(sw.t("error.network")); });
   }
 
-  function clearFields(path) {
-    var sel = path === "comment" ? "[data-comment-form] textarea"
-      : "[data-decide-form] textarea, [data-decide-form] input, [data-reopen-form] textarea";
-    box.querySelectorAll(sel).forEach(function (el) { el.value = ""; });
+  function clearFields() {
+    box.querySelectorAll("[data-decide-form] textarea, [data-decide-form] input")
+      .forEach(function (el) { el.value = ""; });
     saved = {};
   }
 
   function decide(decision) {
     var body = { decision: decision, expected_version: +panel().getAttribute("data-version") };
-    var comment = field("[data-decide-form] [name=comment]");
-    if (comment) { body.comment = comment; }
+    if (comment()) { body.comment = comment(); }
     if (decision === "dispatched") {
       body.dispatched_to = field("[data-decide-form] [name=dispatched_to]");
       if (!body.dispatched_to) {
@@ -70,14 +69,12 @@
     if (act === "claim") { call("claim", a.getAttribute("data-force") ? { force: true } : {}); }
     if (act === "release") { call("release", {}); }
     if (act === "reopen") {
-      var why = field("[data-reopen-form] textarea");
-      if (!why) { showError(sw.t("review.reopen_needs_why")); return; }
-      call("reopen", { comment: why });
+      if (!comment()) { showError(sw.t("review.reopen_needs_why")); return; }
+      call("reopen", { comment: comment() });
     }
     if (act === "comment") {
-      var text = field("[data-comment-form] textarea");
-      if (!text) { showError(sw.t("review.comment_empty")); return; }
-      call("comment", { text: text });
+      if (!comment()) { showError(sw.t("review.comment_empty")); return; }
+      call("comment", { text: comment() });
     }
   });
 
