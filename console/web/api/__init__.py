@@ -5,14 +5,16 @@
     counts       GET /api/counts
     devices      GET /api/cameras, GET /api/boxes
     stats        GET /api/stats, GET /api/stats.csv
+    users        /api/users, /api/tokens (admins)
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from console.web.api import counts, devices, review, stats, violations
+from console.web.api import counts, devices, review, stats, users, violations
 
 
 def routers() -> list[APIRouter]:
-    return [review.router, violations.router, counts.router, devices.router, stats.router]
+    return [review.router, violations.router, counts.router, devices.router, stats.router,
+            users.router]
