@@ -12,7 +12,7 @@ from console.store import UNHANDLED, ViolationFilter
 from console.web.pages.common import DECISIONS
 
 FIELDS = ("camera", "zone", "kind", "decision", "overdue", "site", "box", "since", "until")
-PAGE_SIZES = (25, 50, 100, 200)
+MAX_LIMIT = 200  # as GET /api/violations
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ def _limit(text: str, problems: list[str]) -> int:
     except ValueError:
         problems.append("limit")
         return 50
-    if n not in PAGE_SIZES:
+    if not 1 <= n <= MAX_LIMIT:
         problems.append("limit")
         return 50
     return n

@@ -44,5 +44,5 @@ def list_values(request: Request, principal: Principal) -> dict[str, Any]:
     return {"items": [item(ctx, v) for v in found.items], "query": query,
             "next_url": query.url(cursor=found.next_cursor) if found.next_cursor else None,
             "first_url": query.url(cursor=None) if query.cursor else None,
-            "cameras": cameras, "zones": zones, "page_sizes": filters.PAGE_SIZES,
+            "cameras": cameras, "zones": zones,
             "partial_url": query.url("/partials/violations")}

@@ -32,7 +32,7 @@
       e.preventDefault();
       var t = form.elements;
       var req = { name: t.name.value.trim(), role: t.role.value, sites: sites(t.sites.value) };
-      if (t.days.value) { req.expires_in_days = parseInt(t.days.value, 10); }
+      if (t.days.value) { req.expires_ts = Date.now() / 1000 + 86400 * parseInt(t.days.value, 10); }
       sw.api("POST", "/api/tokens", req).then(function (res) {
         if (!done(res, sw.t("tokens.added"))) { return; }
         form.reset();
