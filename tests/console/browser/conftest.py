@@ -43,4 +43,5 @@ def pages(console: Console, browser: Browser) -> Iterator[Watched]:
     watched = Watched(console.url, browser)
     yield watched
     watched.close()
-    assert not watched.problems, "\n".join(watched.problems)
+    unexpected = watched.unexpected()
+    assert not unexpected, "\n".join(unexpected)

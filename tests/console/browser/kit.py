@@ -140,6 +140,23 @@ class Watched:
     browser: Browser
     contexts: list[BrowserContext] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    expected: list[str] = field(default_factory=list)
+
+    def expect_error(self, text: str) -> None:
+        """A console error the test provokes on purpose (the browser logs every 4xx answer
+        as one): allowed once per call, any other still fails the test."""
+        self.expected.append(text)
+
+    def unexpected(self) -> list[str]:
+        left = list(self.expected)
+        out = []
+        for p in self.problems:
+            hit = next((e for e in left if e in p), None)
+            if hit is None:
+                out.append(p)
+            else:
+                left.remove(hit)
+        return out
 
     def page(self, user: str | None = "ops", viewport: dict[str, int] | None = None,
              locale: str = "en-GB") -> Page:

@@ -52,6 +52,7 @@ def test_a_viewer_sees_but_cannot_decide(console: Console, pages: Watched) -> No
     page.keyboard.press("f")
     expect(page.locator("#reason-dialog")).to_be_hidden()
     # The API itself refuses, CSRF token and all.
+    pages.expect_error("status of 403")
     csrf = page.locator("meta[name=csrf-token]").get_attribute("content")
     status = page.evaluate(
         """([id, csrf]) => fetch(`/api/violations/${id}/decision`, {method: "POST",
@@ -61,6 +62,7 @@ def test_a_viewer_sees_but_cannot_decide(console: Console, pages: Watched) -> No
     assert status == 403
     assert console.get(vid).decision is None
     # and admins' pages are not theirs
+    pages.expect_error("status of 403")
     r = page.goto("/users")
     assert r is not None and r.status == 403
     expect(page.locator(".main-nav a[href='/users']")).to_have_count(0)

@@ -181,6 +181,7 @@ def test_a_claim_is_seen_by_the_other_operator_at_once(console: Console,
     expect(mine.locator("[data-claim-line]")).to_contain_text("Claimed by ops")
     expect(theirs.locator("[data-claim-line]")).to_contain_text("Claimed by ops")  # no reload
     expect(theirs.locator("[data-decide=confirmed]")).to_be_disabled()
+    pages.expect_error("status of 409")
     theirs.keyboard.press("c")  # the API refuses: someone else holds it
     expect(theirs.locator("#toast")).to_contain_text("ops holds this violation")
 

@@ -68,6 +68,14 @@
     });
   }
 
+  // The inbox's count in the tab title: a control room sees it from another tab.
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var counts = e.target.querySelector && e.target.querySelector("[data-total]");
+    if (!counts) { return; }
+    var n = +counts.getAttribute("data-total");
+    document.title = (n ? "(" + n + ") " : "") + document.title.replace(/^\(\d+\) /, "");
+  });
+
   // Leaving the page closes the stream first, so the server does not see a broken one.
   window.addEventListener("pagehide", function () { if (source) { source.close(); } });
   connect();
