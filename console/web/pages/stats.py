@@ -114,7 +114,8 @@ def chart(s: Stats, p: Period) -> dict[str, Any]:
     labels = [{"x": i * width + width / 2, "day": day} for i, day in enumerate(p.days)
               if len(p.days) <= 14 or i % max(1, len(p.days) // 10) == 0]
     return {"bars": bars, "labels": labels, "totals": totals, "width": width * len(p.days),
-            "height": CHART_H, "top": top, "kinds": sorted({b["kind"] for b in bars}, key=_kind_order)}
+            "height": CHART_H, "top": top,
+            "kinds": sorted({b["kind"] for b in bars}, key=_kind_order)}
 
 
 def _kind_order(kind: str) -> tuple[int, str]:
