@@ -142,6 +142,10 @@ def test_false_alarm_by_keyboard_shows_in_activity_and_stats(console: Console,
 
     v = console.get(target)
     assert (v.decision, v.decision_reason, v.decided_by) == ("false_alarm", "outside_zone", "ops")
+    sent = [e.to_wire() for e in console.emitted]  # the decision went on to the platform
+    assert [(e["type"], e["data"]["violation_id"], e["data"]["decision"], e["data"]["reason"])
+            for e in sent] == [("sitewarden.review.decided", target, "false_alarm",
+                                "outside_zone")]
 
     page.goto(f"/violations/{target}")
     audit = page.locator(".audit-list li").first
