@@ -32,6 +32,11 @@ def test_login_then_a_violation_arrives_live_with_the_chime(console: Console,
     expect(page.locator("[data-row]")).to_have_count(len(unhandled))
     expect(page.locator(".counts .big")).to_have_text(str(len(unhandled)))
     expect(page.locator("[data-live-state]")).to_have_attribute("data-live-state", "live")
+    kinds = {k: len([v for v in unhandled if v.kind == k]) for k in ("danger_zone", "duty_post")}
+    for kind, text in (("danger_zone", "Danger zone"), ("duty_post", "Duty post")):
+        chip = page.locator(f".chip[href*='kind={kind}']")
+        expect(chip).to_have_text(f"{text}{kinds[kind]}")
+        assert "decision=unhandled" in (chip.get_attribute("href") or "")
 
     toggle = page.locator("[data-chime-toggle]")
     expect(toggle).to_have_attribute("aria-pressed", "false")  # off by default
@@ -172,6 +177,11 @@ def test_keys_help_and_no_keys_while_typing(console: Console, pages: Watched) ->
     expect(page.locator("[data-row].cursor")).to_have_count(0)
     expect(page.locator("[data-pick]:checked")).to_have_count(0)
     expect(page.locator("#reason-dialog")).to_be_hidden()
+    page.locator("input[name=zone]").blur()
+    page.keyboard.press("j")
+    first = page.locator("[data-row]").first.get_attribute("data-id")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/violations/{first}$"))
 
 
 def test_a_claim_is_seen_by_the_other_operator_at_once(console: Console,
