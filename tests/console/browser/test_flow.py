@@ -4,7 +4,9 @@ activity log and the statistics show it; claims seen by a second operator; bulk 
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -162,6 +164,15 @@ def test_false_alarm_by_keyboard_shows_in_activity_and_stats(console: Console,
         has=page.locator(f"td:text-is('{v.zone_id}')"))
     expect(row).to_have_count(1)
     expect(row.locator("td")).to_have_text([v.camera_id, v.zone_id, "1", "1", "100%"])
+    # the page's export link gives the false alarm, raw snapshot and all
+    with page.expect_download() as download:
+        page.click("a[href^='/api/exports/false-alarms.zip']")
+    with zipfile.ZipFile(download.value.path()) as zf:
+        names = zf.namelist()
+        index = json.loads(zf.read("index.json"))
+    assert [e["violation_id"] for e in index["files"]] == [target], index
+    assert index["missing_snapshots"] == 0
+    assert any(n.endswith(".jpg") for n in names), names
 
 
 def test_keys_help_and_no_keys_while_typing(console: Console, pages: Watched) -> None:
