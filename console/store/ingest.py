@@ -228,10 +228,14 @@ def apply_phase(tx: Tx, p: PhaseIn) -> str | None:
     assert row is not None  # created by a concurrent writer, or _create would have returned
     if (row.site_id, row.box_id) != (d.site_id, d.box_id):
         return owner_mismatch(row, d.site_id, d.box_id)
-    merged = merge.join(merge.from_row(row), merge.contribution(p))
+    current = merge.from_row(row)
+    before, after = merge.to_row(current), merge.to_row(merge.join(current, merge.contribution(p)))
+    # Only what changed: an UPDATE that names an indexed column rewrites that index's entry
+    # even when the value is the same (SQLite), or rules out a HOT update (PostgreSQL).
+    changed = {k: v for k, v in after.items() if before[k] != v}
     tx.conn.execute(update(violations).where(violations.c.violation_id == d.violation_id)
-                    .values(**merge.to_row(merged), updated_ts=tx.now_ts))
-    tx.changes.add("violation", d.violation_id, merged.site_id)
+                    .values(**changed, updated_ts=tx.now_ts))
+    tx.changes.add("violation", d.violation_id, row.site_id)
     return None
 
 
