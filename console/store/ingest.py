@@ -9,8 +9,8 @@ One batch is one transaction (the MQTT ingest acknowledges only after it committ
      box (its id in events_seen, its sequence, its violation rows) is written under that
      box's lock, so two replicas handed overlapping batches queue per box instead of
      deadlocking, and a duplicate delivered to both is applied by exactly one;
-  3. each event: its id into events_seen (known -> `duplicate`, nothing else happens), its
-     sequence into the box's ranges, then its effect: violation phase (merge.py), camera or
+  3. each event: its sequence into the box's ranges, its id into events_seen (known ->
+     `duplicate`, nothing else happens), then its effect: violation phase (merge.py), camera or
      box state (devices.py), decision or overdue mark (review.py);
   4. the box rows get their new sequence summary, and the last-seen time of the boxes that
      sent events themselves.
@@ -164,16 +164,19 @@ def _save_boxes(tx: Tx, locked: dict[BoxKey, _BoxState]) -> None:
 def _apply(tx: Tx, p: Parsed, locked: dict[BoxKey, _BoxState]) -> IngestResult:
     kind, ref, box = _kind_and_ref(p)
     env = p.env
-    if not tx.insert_ignore(events_seen, {
+    seen_before = not tx.insert_ignore(events_seen, {
         "event_id": env.event_id, "type": env.type, "site_id": box[0], "box_id": box[1],
         "received_ts": tx.now_ts,
-    }):
-        return IngestResult(env.event_id, "duplicate", kind, ref)
+    })
     source = _source_box(env)
+    if source is not None and env.sequence is not None:
+        # A duplicate's number still counts: a box's own decisions and overdue marks are
+        # known to its store before their numbered events come back through it.
+        _record_sequence(tx, source, env.sequence, locked[source])
+    if seen_before:
+        return IngestResult(env.event_id, "duplicate", kind, ref)
     if source is not None:
         locked[source].dirty = locked[source].heard = True
-        if env.sequence is not None:
-            _record_sequence(tx, source, env.sequence, locked[source])
     error = None
     if isinstance(p, PhaseIn):
         error = apply_phase(tx, p)
@@ -225,10 +228,14 @@ def apply_phase(tx: Tx, p: PhaseIn) -> str | None:
     assert row is not None  # created by a concurrent writer, or _create would have returned
     if (row.site_id, row.box_id) != (d.site_id, d.box_id):
         return owner_mismatch(row, d.site_id, d.box_id)
-    merged = merge.join(merge.from_row(row), merge.contribution(p))
+    current = merge.from_row(row)
+    before, after = merge.to_row(current), merge.to_row(merge.join(current, merge.contribution(p)))
+    # Only what changed: an UPDATE that names an indexed column rewrites that index's entry
+    # even when the value is the same (SQLite), or rules out a HOT update (PostgreSQL).
+    changed = {k: v for k, v in after.items() if before[k] != v}
     tx.conn.execute(update(violations).where(violations.c.violation_id == d.violation_id)
-                    .values(**merge.to_row(merged), updated_ts=tx.now_ts))
-    tx.changes.add("violation", d.violation_id, merged.site_id)
+                    .values(**changed, updated_ts=tx.now_ts))
+    tx.changes.add("violation", d.violation_id, row.site_id)
     return None
 
 

@@ -13,7 +13,7 @@ from console.settings import HttpConfig, ReviewConfig
 from console.store import Actor, Scope, Store, ViolationFilter
 from console.web.overdue import OverdueWatcher
 from publisher.events import Event, OverdueData, overdue_event
-from tests.console.helpers import BOX, SITE, T0, Clock, comparable, iso, lifecycle
+from tests.console.helpers import BOX, SITE, T0, Clock, comparable, iso, lifecycle, phase
 from tests.console.web.apikit import OTHER_SITE, make_context
 
 ALL = Scope.all()
@@ -138,3 +138,23 @@ def test_bad_overdue_events_are_refused(store: Store) -> None:
     r = store.ingest(broken)
     assert r.status == "invalid" and "overdue_at" in (r.error or "")
     assert store.get_violation("v1", ALL).overdue is False
+
+
+def test_the_box_own_events_coming_back_leave_no_sequence_gap(
+    store: Store, clock: Clock, tmp_path: Path
+) -> None:
+    """On a box every emitted event also reaches its own store, numbered: a decision or an
+    overdue mark made there comes back as a duplicate, and its number must still count."""
+    store.ingest(phase("v1", "started", T0, sequence=1))
+    store.decide("v1", OP, "confirmed")
+    decided = store.review_event("v1", ALL)
+    assert decided is not None
+    assert store.ingest({**decided, "sequence": "2"}).status == "duplicate"
+    emitted: list[Event] = []
+    store.ingest(phase("v2", "started", T0 + 1, sequence=3))
+    clock.now = T0 + 3600
+    _watcher(store, tmp_path, emitted).check()
+    assert store.ingest({**emitted[0].to_wire(), "sequence": "4"}).status == "duplicate"
+    store.ingest(phase("v3", "started", T0 + 2, sequence=5))
+    [box] = store.boxes(ALL)
+    assert (box.last_sequence, box.missing, box.gaps) == (5, 0, [])
