@@ -6,7 +6,7 @@ reads and writes everything through the editor's JSON API, as integrations do.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from console.roles import Action
@@ -30,9 +30,13 @@ def router(deps: EditorDeps) -> APIRouter:
                                 status_code=303)
 
     @r.get("/cameras/{camera_id}/zones")
-    def editor(camera_id: str, request: Request, principal: Principal = zones_role) -> Response:
+    def editor(camera_id: str, request: Request, background: BackgroundTasks,
+               principal: Principal = zones_role) -> Response:
         deps.allow(principal)
         deps.known_camera(camera_id)
+        # the preview worker starts now, while the integrator draws (its detector takes
+        # seconds to open); in the background: the page does not wait for it
+        background.add_task(deps.preview.warm)
         lang = negotiate(request, context(request).http.language)
         return render(request, "editor.html", {
             "camera_id": camera_id, "cameras": deps.camera_ids(),

@@ -103,6 +103,13 @@ class PreviewService:
         start_wall = runner.source.clock.start_wall_s + packets[0].t_s
         return path, start_wall, info.duration_s
 
+    def warm(self) -> None:
+        """Have the worker ready (process started, detector open) before a preview."""
+        try:
+            self.worker.warm(self.site.config().model_dump(mode="json"))
+        except Exception:  # an invalid file or no worker: the preview will say why
+            log.debug("preview worker not warmed", exc_info=True)
+
     # ------------------------------------------------------------------ running
     def run(self, camera_id: str, zones: Sequence[dict[str, Any]],
             exclusions: Sequence[dict[str, Any]] | None, source: str,

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from multiprocessing.connection import Connection
+from typing import Any
 
 from edge.web.preview_worker import PreviewJob, PreviewOutcome
 
@@ -37,6 +38,7 @@ class PreviewWorker:
         self._proc: subprocess.Popen[bytes] | None = None
         self._conn: Connection | None = None
         self.progress_s: float | None = None  # source time reached by the running preview
+        self.warmed_s: float | None = None  # how long the worker took to open the detector
 
     @property
     def running(self) -> bool:
@@ -53,6 +55,32 @@ class PreviewWorker:
         finally:
             self.progress_s = None
             self._busy.release()
+
+    def warm(self, site: dict[str, Any]) -> bool:
+        """Start the worker and let it open the detector now (the editor page does when it
+        is opened), so that the first preview does not wait for it. False when busy."""
+        if not self._busy.acquire(blocking=False):
+            return False
+        try:
+            self._ensure().send(("warm", site))
+            return True
+        except OSError:
+            self._kill()
+            return False
+        finally:
+            self._busy.release()
+
+    def wait_warm(self, timeout_s: float) -> float | None:
+        """Seconds the warm-up took, once it is done (benchmarks, tests)."""
+        deadline = time.monotonic() + timeout_s
+        with self._busy:
+            conn = self._conn
+            while conn is not None and self.warmed_s is None and time.monotonic() < deadline:
+                if conn.poll(0.1):
+                    kind, value = conn.recv()
+                    if kind == "warmed":
+                        self.warmed_s = float(value)
+        return self.warmed_s
 
     def _wait(self, conn: Connection, deadline: float) -> PreviewOutcome:
         while True:
@@ -72,7 +100,9 @@ class PreviewWorker:
                     raise PreviewFailed("the preview worker stopped unexpectedly")
                 continue
             kind, value = message
-            if kind == "progress":
+            if kind == "warmed":
+                self.warmed_s = float(value)
+            elif kind == "progress":
                 self.progress_s = float(value)
             elif kind == "done":
                 assert isinstance(value, PreviewOutcome)
@@ -93,6 +123,7 @@ class PreviewWorker:
         finally:
             theirs.close()
         self._conn = Connection(ours.detach())
+        self.warmed_s = None
         log.info("preview worker started (pid %d, nice +%d)", self._proc.pid, self.niceness)
         return self._conn
 

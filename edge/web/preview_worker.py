@@ -5,8 +5,9 @@ takes frames from the live cameras: the kernel gives the box's own threads the C
 and the preview what is left. The detector sessions are opened once and kept for the next
 preview. Messages over the pipe:
 
-    parent -> worker   PreviewJob | None (quit)
-    worker -> parent   ("progress", source_time_s) ... then ("done", outcome) | ("error", text)
+    parent -> worker   PreviewJob | ("warm", site) | None (quit)
+    worker -> parent   ("warmed", seconds) after a warm-up;
+                       ("progress", source_time_s) ... then ("done", outcome) | ("error", text)
 """
 
 from __future__ import annotations
@@ -172,6 +173,17 @@ def run_job(job: PreviewJob, report: Any = None) -> PreviewOutcome:
                           time.process_time() - cpu0)
 
 
+def _warm(conn: Connection, site: dict[str, Any]) -> None:
+    from edge.config import SiteConfig
+
+    t0 = time.monotonic()
+    try:
+        _detectors(SiteConfig.model_validate(site))
+        conn.send(("warmed", time.monotonic() - t0))
+    except Exception:
+        log.exception("preview worker: the detector could not be opened")
+
+
 def main(conn: Connection, niceness: int) -> None:
     """The worker's loop: one job at a time until None or the pipe closes."""
     if niceness:
@@ -186,6 +198,9 @@ def main(conn: Connection, niceness: int) -> None:
             return
         if job is None:
             return
+        if isinstance(job, tuple) and job[0] == "warm":  # open the detector before a preview
+            _warm(conn, job[1])
+            continue
         try:
             outcome = run_job(job, lambda t: conn.send(("progress", t)))
             conn.send(("done", outcome))

@@ -97,8 +97,10 @@
       var tr = document.createElement("tr");
       tr.setAttribute("data-testid", "cal-row");
       var g = C.ground[i] || [null, null];
-      var cells = [String(i + 1), (p[0] * 100).toFixed(1) + "%, " + (p[1] * 100).toFixed(1) + "%"];
-      cells.forEach(function (c) { var td = document.createElement("td"); td.textContent = c; tr.appendChild(td); });
+      var num = document.createElement("td");
+      num.textContent = String(i + 1);
+      num.title = (p[0] * 100).toFixed(1) + "%, " + (p[1] * 100).toFixed(1) + "%";
+      tr.appendChild(num);
       [0, 1].forEach(function (axis) {
         var td = document.createElement("td"), inp = document.createElement("input");
         inp.type = "number"; inp.step = "any"; inp.inputMode = "decimal";
@@ -150,6 +152,7 @@
   function toggle() {
     C.open = !C.open;
     $("ed-calib").hidden = !C.open;
+    $("ed-zone-side").hidden = C.open;  // the side panel shows the points while calibrating
     $("ed-calibrate").setAttribute("aria-pressed", C.open ? "true" : "false");
     E.canvas.setPicking(C.open);
     if (C.open) { fromSite(); renderOptions(); renderRows(); scheduleFit(); } else { show(null); }
@@ -170,7 +173,8 @@
     C.points.push(p); C.ground.push([null, null]);
     E.redraw(); renderRows(); scheduleFit();
     var inputs = document.querySelectorAll('[data-testid="cal-x"]');
-    if (inputs.length && !rectMode()) { inputs[inputs.length - 1].focus(); }
+    // ready to type its metres; the picture stays where it is for the next click
+    if (inputs.length && !rectMode()) { inputs[inputs.length - 1].focus({ preventScroll: true }); }
   });
   E.on("edit", function (key, points, final) {
     if (key === KEY && final) { C.points = points; scheduleFit(); }

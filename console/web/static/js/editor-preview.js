@@ -17,8 +17,11 @@
       r.data.forEach(function (s) {
         var o = document.createElement("option");
         o.value = s.source;
+        // the file's name (paths are long on a phone); the whole path as its tooltip
+        var name = s.source.split("/").pop();
         o.textContent = s.kind === "recent" ? t("editor.source_recent") :
-          (s.kind === "camera_file" ? t("editor.source_camera_file") + ": " : "") + s.source;
+          (s.kind === "camera_file" ? t("editor.source_camera_file") + ": " : "") + name;
+        o.title = s.source;
         sel.appendChild(o);
       });
     });
@@ -72,6 +75,7 @@
       var end = v.end_source_time_s === null ? dur : v.end_source_time_s;
       var span = document.createElement("span");
       span.className = "tl-span kind-" + v.kind;
+      span.setAttribute("data-zone", v.zone_id);
       span.style.left = (100 * v.source_time_s / dur) + "%";
       span.style.width = Math.max(0.6, 100 * (end - v.source_time_s) / dur) + "%";
       span.title = v.zone_id + " " + v.source_time_s.toFixed(1) + " s";

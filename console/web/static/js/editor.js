@@ -126,9 +126,10 @@
           y: p[1] * this.h - 9 * u, "font-size": 13 * u }, String(i + 1)));
       }, this);
     } else if (s.label && s.points.length) {
-      var a = s.points[0];
+      // by the first point; below it when above would leave the picture
+      var a = s.points[0], below = a[1] * this.h < 16 * u;
       group.appendChild(el("text", { "class": "label", x: a[0] * this.w + 4 * u,
-        y: a[1] * this.h - 5 * u, "font-size": 13 * u }, s.label));
+        y: a[1] * this.h + (below ? 16 : -5) * u, "font-size": 13 * u }, s.label));
     }
   };
 
