@@ -1,9 +1,9 @@
-"""The zone editor's routes, for the box's console.
+"""The zone editor's routes, for the box's console (edge/web/box.py):
 
-    ConsoleContext(..., extra_routers=editor_routers(config_path, sup))
+    ConsoleContext(..., extra_routers=editor_routers(None, sup))
 
-`config_path` is the site file the box runs (the supervisor's ConfigWatcher watches it, so
-a save is reloaded); None: the watcher's path.
+`config_path` is the site file the box runs; None: the one the supervisor's ConfigWatcher
+watches (so that a save is reloaded). The routes and what they do: docs/editor.md.
 """
 
 from __future__ import annotations
@@ -44,9 +44,11 @@ def editor_deps(config_path: Path | None, sup: Supervisor) -> EditorDeps:
 
 def editor_routers(config_path: Path | None, sup: Supervisor) -> list[APIRouter]:
     """Every route of the editor (page, site file, frames, live view, preview,
-    calibration)."""
-    deps = editor_deps(config_path, sup)
-    return routers(deps)
+    calibration); none when the box runs without a site file to edit."""
+    if config_path is None and sup.watcher is None:
+        log.warning("no site file: the console runs without the zone editor")
+        return []
+    return routers(editor_deps(config_path, sup))
 
 
 def routers(deps: EditorDeps) -> list[APIRouter]:

@@ -30,6 +30,7 @@ from zones.types import ViolationUpdate
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY_S = 0.5
+IDLE_EXIT_S = 900.0  # the box starts a new worker for the next preview
 
 
 @dataclass(frozen=True)
@@ -193,6 +194,8 @@ def main(conn: Connection, niceness: int) -> None:
             log.warning("preview worker: cannot lower its priority")
     while True:
         try:
+            if not conn.poll(IDLE_EXIT_S):
+                return  # nobody previewed for a while: the detector's memory goes back
             job = conn.recv()
         except (EOFError, OSError):
             return

@@ -79,15 +79,25 @@ class SiteService:
         self.file = SiteFile(path, backups)
         self.reload = reload or ReloadWait(None)
         self._saving = threading.Lock()
+        self._snapshot: tuple[tuple[int, int, int], dict[str, Any]] | None = None
 
     @property
     def path(self) -> Path:
         return self.file.path
 
     def snapshot(self) -> dict[str, Any]:
+        """The file as JSON with its version; parsed again only when the file changed (the
+        routes ask for the camera list on every request)."""
+        st = self.path.stat()
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._snapshot
+        if cached is not None and cached[0] == key:
+            return cached[1]
         snap = self.file.read()
-        return {"version": snap.version, "path": str(self.path),
-                "site": SiteText(snap.text).data()}
+        out = {"version": snap.version, "path": str(self.path),
+               "site": SiteText(snap.text).data()}
+        self._snapshot = (key, out)
+        return out
 
     def config(self) -> SiteConfig:
         """The file as the box loads it now."""

@@ -24,7 +24,8 @@ from console.web.server import ConsoleServer
 from edge.config import load_config
 from edge.runtime import Supervisor
 from edge.web.box import box_context
-from edge.web.editor import editor_routers
+from edge.web.deps import EditorDeps
+from edge.web.editor import editor_deps, routers
 from publisher.events import Event
 from tests.editor.floor import write_video
 
@@ -76,6 +77,7 @@ class Box:
     server: ConsoleServer
     site_path: Path
     thread: threading.Thread
+    deps: EditorDeps
     _events: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -91,11 +93,13 @@ class Box:
         for name, (role, password) in PEOPLE.items():
             add_user(store, name, password, role, actor="system", passwords=Passwords.cheap())
         ctx = box_context(cfg, sup, store)
-        # What box.py's one line does: the editor's routes in the box's console.
-        ctx.extra_routers = editor_routers(path, sup)
+        # What box.py's one line does (editor_routers(None, sup)): the editor's routes in
+        # the box's console; the deps kept to close the preview worker with the box.
+        deps = editor_deps(None, sup)
+        ctx.extra_routers = routers(deps)
         assert cfg.http is not None
         server = ConsoleServer(create_app(ctx), cfg.http.host, cfg.http.port)
-        box = cls(sup, server, path, threading.Thread(target=sup.run, daemon=True))
+        box = cls(sup, server, path, threading.Thread(target=sup.run, daemon=True), deps)
         sup.add_listener(box._on_event)
         sup.start()
         box.thread.start()
@@ -135,6 +139,7 @@ class Box:
             yield c
 
     def stop(self) -> None:
+        self.deps.preview.close()
         self.server.stop()
         self.sup.stop()
         self.thread.join(5)

@@ -136,6 +136,12 @@ def test_calibration_from_a_synthetic_camera(box: Box) -> None:
         assert fit["resolution_wh"] == list(CAMERA.resolution_wh)  # from the stream
         assert len(fit["grid"]) > 10
         assert abs(fit["camera_height_m"] - CAMERA.height_m) < 0.05
+        # a wrong click (or a mistyped metre) stands out: dropped, with its large residual
+        wrong = {"image_points_norm": [*image, list(image_point((0.0, 0.0)))],
+                 "ground_points_m": [*CLICKED_M, [1.0, 0.0]]}
+        r = c.post("/api/cameras/floor/calibration/fit", json=wrong).json()
+        assert r["outliers"] == [len(CLICKED_M)] and r["residuals_m"][-1] > 0.9
+        assert max(r["residuals_m"][:-1]) < 0.05
         rect = {"image_points_norm": [image_point(g) for g in
                                       [(-2, -1), (2, -1), (2, 2), (-2, 2)]],
                 "width_m": 4, "depth_m": 3}

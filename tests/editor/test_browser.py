@@ -254,3 +254,37 @@ def test_phone_draws_and_fits_the_screen(box: Box, pages: Pages, tmp_path: Path)
     for name in ("New zone", "Save", "Preview", "Undo"):
         expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
     page.screenshot(path=str(shots(tmp_path) / "editor-phone.png"))
+
+
+def test_line_with_direction_mask_and_copy_to_another_camera(box: Box, pages: Pages) -> None:
+    page = pages.open("ina", "/cameras/floor/zones")
+    ready(page)
+    page.get_by_role("button", name="New line").click()
+    click(page, 0.2, 0.5)
+    click(page, 0.8, 0.5)  # a line ends at its second point
+    form = page.locator("#ed-form")
+    expect(form.locator("[data-field='kind'] select")).to_have_value("line")
+    expect(page.locator("path.arrow")).to_have_count(2)  # both ways by default
+    form.locator("[data-field='direction'] select").select_option("in")
+    expect(page.locator("path.arrow")).to_have_count(1)
+    line_id = form.locator("[data-field='id'] input").input_value()
+    page.get_by_role("button", name="New mask").click()
+    for x, y in [(0.85, 0.1), (0.95, 0.1), (0.95, 0.3)]:
+        click(page, x, y)
+    page.keyboard.press("Enter")
+    expect(page.locator("#ed-list .ed-item", has_text="Exclusion mask")).to_have_count(1)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#ed-status")).to_contain_text("Saved")
+    text = box.site_path.read_text()
+    assert "url: " in text and "   # a synthetic floor with a 1 m grid\n" in text
+    doc = yaml.safe_load(text)
+    line = next(z for z in doc["zones"] if z["id"] == line_id)
+    assert line["direction"] == "in" and line["points"] == [[0.2, 0.5], [0.8, 0.5]]
+    assert len(doc["cameras"][1]["exclusions"]) == 1
+    page.locator("#ed-list .ed-item", has_text=line_id).click()
+    page.locator("#ed-copy-to").select_option("desk")
+    page.get_by_role("button", name="Copy", exact=True).click()
+    expect(page.locator("#ed-status")).to_contain_text("copied to camera desk")
+    copies = [z for z in yaml.safe_load(box.site_path.read_text())["zones"]
+              if z["camera"] == "desk" and z["kind"] == "line"]
+    assert len(copies) == 1 and copies[0]["id"] != line_id

@@ -67,11 +67,20 @@
     res.appendChild(list);
   }
 
+  // One lane per zone: when each zone's violations ran, over the whole footage.
   function timeline(data) {
-    var bar = document.createElement("div"), dur = Math.max(data.duration_s, 0.001);
-    bar.className = "ed-timeline";
-    bar.setAttribute("data-testid", "preview-timeline");
+    var box = document.createElement("div"), dur = Math.max(data.duration_s, 0.001), lanes = {};
+    box.className = "ed-timeline";
+    box.setAttribute("data-testid", "preview-timeline");
     data.violations.forEach(function (v) {
+      if (!lanes[v.zone_id]) {
+        var row = document.createElement("div"), name = document.createElement("span");
+        row.className = "tl-lane";
+        name.className = "tl-name"; name.textContent = v.zone_id;
+        lanes[v.zone_id] = document.createElement("div");
+        lanes[v.zone_id].className = "tl-bar";
+        row.appendChild(name); row.appendChild(lanes[v.zone_id]); box.appendChild(row);
+      }
       var end = v.end_source_time_s === null ? dur : v.end_source_time_s;
       var span = document.createElement("span");
       span.className = "tl-span kind-" + v.kind;
@@ -79,9 +88,9 @@
       span.style.left = (100 * v.source_time_s / dur) + "%";
       span.style.width = Math.max(0.6, 100 * (end - v.source_time_s) / dur) + "%";
       span.title = v.zone_id + " " + v.source_time_s.toFixed(1) + " s";
-      bar.appendChild(span);
+      lanes[v.zone_id].appendChild(span);
     });
-    return bar;
+    return box;
   }
 
   function card(v) {
