@@ -11,7 +11,7 @@ One batch is one transaction (the MQTT ingest acknowledges only after it committ
      deadlocking, and a duplicate delivered to both is applied by exactly one;
   3. each event: its id into events_seen (known -> `duplicate`, nothing else happens), its
      sequence into the box's ranges, then its effect: violation phase (merge.py), camera or
-     box state (devices.py), decision (review.py);
+     box state (devices.py), decision or overdue mark (review.py);
   4. the box rows get their new sequence summary, and the last-seen time of the boxes that
      sent events themselves.
 """
@@ -31,6 +31,7 @@ from console.store.tables import boxes, events_seen, violation_phases, violation
 from console.store.tx import Tx
 from console.store.wire import (
     Envelope,
+    OverdueIn,
     Parsed,
     PhaseIn,
     ReviewIn,
@@ -89,6 +90,8 @@ def _kind_and_ref(p: Parsed) -> tuple[str, str, BoxKey]:
         return "violation", p.data.violation_id, (p.data.site_id, p.data.box_id)
     if isinstance(p, ReviewIn):
         return "decision", p.data.violation_id, (p.data.site_id, p.data.box_id)
+    if isinstance(p, OverdueIn):
+        return "overdue", p.data.violation_id, (p.data.site_id, p.data.box_id)
     key = (p.site_id, p.box_id)
     if p.camera_id is None:
         return "box", f"{p.site_id}/{p.box_id}", key
@@ -176,6 +179,8 @@ def _apply(tx: Tx, p: Parsed, locked: dict[BoxKey, _BoxState]) -> IngestResult:
         error = apply_phase(tx, p)
     elif isinstance(p, ReviewIn):
         error = review.apply_review_event(tx, p)
+    elif isinstance(p, OverdueIn):
+        error = review.apply_overdue_event(tx, p)
     else:
         _apply_state(tx, p)
     if error is not None:
@@ -240,13 +245,13 @@ def _locked_violation(tx: Tx, violation_id: str) -> Row[Any] | None:
 
 
 def _create(tx: Tx, p: PhaseIn) -> bool:
-    """Insert the violation from its first phase (plus decisions that came before it);
-    False when a concurrent writer created it first."""
+    """Insert the violation from its first phase (plus the decisions and overdue marks that
+    came before it); False when a concurrent writer created it first."""
     m = merge.contribution(p)
-    pending, n_decisions = review.pending_review_values(tx, p.data.violation_id, m.site_id)
+    pending, n_events = review.pending_values(tx, p.data.violation_id, m.site_id)
     values = {
         **merge.to_row(m), "violation_id": p.data.violation_id, "overdue": False,
-        **pending, "version": m.version + n_decisions,
+        **pending, "version": m.version + n_events,
         "created_ts": tx.now_ts, "updated_ts": tx.now_ts,
     }
     if not tx.insert_ignore(violations, values):

@@ -55,3 +55,20 @@ def fetch(
         typer.echo(f"{name}: {result.path} ({state})")
     if failed:
         raise typer.Exit(1)
+
+
+@app.command("batchable")
+def batchable(
+    src: Path = typer.Argument(..., help="an ONNX detector whose batch is fixed at 1"),
+    dst: Path = typer.Argument(..., help="where to write the copy with a dynamic batch axis"),
+) -> None:
+    """Make the batch axis dynamic (checked: a batch gives what single calls give), so the
+    runtime detects several cameras' frames in one call (detector.sessions: 0)."""
+    from models.batching import make_batch_dynamic
+
+    try:
+        n = make_batch_dynamic(src, dst)
+    except ModelError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{dst}: batch axis dynamic ({n} reshape target(s) rewritten), verified")

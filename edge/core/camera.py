@@ -59,8 +59,7 @@ class CameraCore:
         self, frame: Frame, detections: Detections | None, observable: bool = True
     ) -> FrameResult:
         """`detections` None: detection was skipped (nothing moved); see CameraAnalysis."""
-        h, w = frame.image_bgr.shape[:2]
-        res = self.analysis.process(detections, (w, h), frame.source_time_s,
+        res = self.analysis.process(detections, frame.analysis_wh, frame.source_time_s,
                                     frame.wall_time_s, observable=observable)
         self._last_frame = frame
         picture = frame.evidence_bgr() if res.updates and self.evidence is not None else None

@@ -73,10 +73,14 @@ class CameraSource:
         if is_file_source(url):
             # Files are for tests and demos: loop them, paced like a live camera.
             ropts = dataclasses.replace(ropts, loop_file=True)
+        # A substream is only analysed (snapshots come from it at most as a fallback): its
+        # decoder may skip the loop filter when the configuration allows.
+        detect_opts = ropts if substream_url else dataclasses.replace(ropts,
+                                                                      skip_loop_filter=False)
         self.detect_reader = StreamReader(
             f"{camera_id}/{'sub' if substream_url else 'main'}",
             substream_url or url,
-            ropts,
+            detect_opts,
             on_frame=self._on_frame,
             on_packet=None if substream_url else on_main_packet,
             on_state=lambda s, d: self._state("sub" if substream_url else "main", s, d),

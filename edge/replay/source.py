@@ -68,7 +68,11 @@ class FileSource:
         origin_wall_s: float = 0.0,
         fit_wh: tuple[int, int] | None = None,
         max_width_px: int = 960,
+        skip_loop_filter: bool = False,
     ) -> None:
+        """`skip_loop_filter`: decode as a live substream is (for the accuracy checks and
+        benchmarks of that lever); replay itself decodes fully, as its frames make
+        snapshots."""
         self.path = str(path)
         self.camera_id = camera_id
         self.sampler = FrameSampler(analysis_fps)
@@ -87,6 +91,8 @@ class FileSource:
             self._container.close()
             raise SourceError(f"{self.path}: the file has no video stream")
         self._stream = self._container.streams.video[0]
+        if skip_loop_filter:
+            self._stream.codec_context.options = {"skip_loop_filter": "all"}
         self.info = self._probe()
 
     def _probe(self) -> SourceInfo:

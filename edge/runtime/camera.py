@@ -26,7 +26,7 @@ from edge.config import CameraConfig, SiteConfig
 from edge.core.camera import CameraCore
 from edge.core.frames import Frame
 from edge.core.protocols import EventSink, EvidenceLike
-from edge.health import CameraHealth, HealthTransition, small_grey
+from edge.health import CameraHealth, HealthTransition
 from edge.health.tamper import TamperSettings
 from edge.ingest import CameraSource, LatestFrameSlot, ReaderOptions
 from edge.ingest.camera import IngestSettings
@@ -66,6 +66,7 @@ def ingest_settings(cam: CameraConfig, fit_wh: tuple[int, int] | None = None) ->
             reconnect_initial_s=s.reconnect_initial_s,
             reconnect_max_s=s.reconnect_max_s,
             decode_threads=s.decode_threads,
+            skip_loop_filter=s.fast_analysis_decode,
         ),
     )
 
@@ -167,7 +168,7 @@ class CameraRunner:
     def prepare(self, frame: Frame) -> Prepared:
         t = frame.wall_time_s
         need_grey = self.motion.enabled or self.health.tamper_due(t)
-        grey = small_grey(frame.image_bgr) if need_grey else None
+        grey = frame.grey() if need_grey else None
         with self._lock:
             transition = self.health.on_frame(grey, t)
         if transition is not None:

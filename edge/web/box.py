@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 from console.auth import ensure_first_admin
 from console.store import Store
 from console.web.app import create_app
 from console.web.context import ConsoleContext
 from console.web.evidence import LocalEvidence
+from console.web.overdue import OverdueWatcher
 from console.web.server import ConsoleServer
 from edge.config import SiteConfig
 from edge.config.timezone import site_timezone
@@ -37,19 +39,53 @@ def box_context(cfg: SiteConfig, sup: Supervisor, store: Store) -> ConsoleContex
         emit=sup.emit,
         evidence=LocalEvidence(evidence_root(cfg.storage.directory)),
         live=sup,
+        zones=lambda camera_id, zone_id: _zone(sup, camera_id, zone_id),
+        site_id=cfg.site_id,
+        box_id=cfg.box_id,
         title=f"sitewarden {cfg.site_id}/{cfg.box_id}",
         version=software_version(),
         metrics=lambda: (render(registry), CONTENT_TYPE),
     )
 
 
-def start_console(cfg: SiteConfig, sup: Supervisor, store: Store) -> ConsoleServer:
-    """The console on http.host:http.port."""
-    assert cfg.http is not None
-    server = ConsoleServer(create_app(box_context(cfg, sup, store)), cfg.http.host,
-                           cfg.http.port)
-    server.start()
-    return server
+def _zone(sup: Supervisor, camera_id: str, zone_id: str) -> dict[str, Any] | None:
+    """The zone as the running configuration has it (edits hot-reload into `sup.cfg`)."""
+    for z in sup.cfg.zones_of(camera_id):
+        if z.id == zone_id:
+            return z.model_dump(mode="json")
+    return None
+
+
+class BoxConsole:
+    """The console on http.host:http.port and its overdue watcher; stop() ends both."""
+
+    def __init__(self, cfg: SiteConfig, sup: Supervisor, store: Store) -> None:
+        assert cfg.http is not None
+        self.ctx = box_context(cfg, sup, store)
+        self.server = ConsoleServer(create_app(self.ctx), cfg.http.host, cfg.http.port)
+        self.overdue = OverdueWatcher(self.ctx)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    def start(self) -> None:
+        self.server.start()
+        self.overdue.start()
+
+    def stop(self) -> None:
+        self.overdue.stop()
+        self.server.stop()
+
+
+def start_console(cfg: SiteConfig, sup: Supervisor, store: Store) -> BoxConsole:
+    console = BoxConsole(cfg, sup, store)
+    console.start()
+    return console
 
 
 def first_admin(store: Store) -> str | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -155,3 +157,24 @@ def test_credentials_are_redacted_from_error_texts(text: str, expected: str) -> 
     from edge.ingest.reader import redact
 
     assert redact(text) == expected
+
+
+def test_the_grey_copy_comes_from_the_luma_plane_without_a_colour_conversion(
+    assets: Path,
+) -> None:
+    """The motion gate and the tamper checks look at luma; a frame the gate skips is never
+    converted to colour (the conversion is the ingest's largest per-frame cost)."""
+    from edge.core.frames import analysis_frame
+    from edge.health import small_grey
+
+    with av.open(str(assets / "video" / "vtest_480x360.mp4")) as c:
+        decoded = [f for _, f in zip(range(20), c.decode(video=0), strict=False)][-1]
+    frame = analysis_frame(decoded, "c", 1, 0.0, 0.0, (416, 416), 960)
+    grey = frame.grey()
+    assert "image_bgr" not in frame.__dict__  # no colour conversion happened
+    assert frame.analysis_wh == (416, 312)
+    via_bgr = small_grey(np.asarray(decoded.to_ndarray(format="bgr24"), dtype=np.uint8))
+    assert grey.shape == via_bgr.shape
+    # luma is not the grey of the BGR picture exactly (colours weigh in): within 2 %
+    assert float(np.abs(grey.astype(int) - via_bgr.astype(int)).mean()) < 5.0
+    assert frame.image_bgr.shape == (312, 416, 3)  # converted on first use

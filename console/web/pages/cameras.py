@@ -49,14 +49,18 @@ def camera_row(c: dict[str, Any]) -> dict[str, Any]:
             "shown_state": "moved" if state == "tampered" and "moved" in found else state}
 
 
+STORAGE_PARTS = ("disk", "evidence_storage", "local_store")
+
+
 def storage_of(box: dict[str, Any]) -> dict[str, Any] | None:
-    """The storage part of a box: its status payload's `storage`/`disk`, or the detail of
-    a degraded `disk`/`evidence` health part."""
-    status = box.get("status") or {}
-    for key in ("storage", "disk"):
-        if isinstance(status.get(key), dict):
-            return dict(status[key])
+    """The box's storage as its health events tell it: degraded (and why) when the part
+    that degraded is a storage part, ok while the whole box is ok, else not known (the
+    box is degraded for another part; its storage was fine when last heard of)."""
     detail = box.get("health_detail") or {}
-    if str(detail.get("part", "")) in ("disk", "evidence", "storage"):
-        return dict(detail)
+    part = str(detail.get("part", ""))
+    if box.get("health") == "degraded" and part in STORAGE_PARTS:
+        why = detail.get("reason") or detail.get("error") or ""
+        return {"state": "degraded", "part": part, "reason": str(why)}
+    if box.get("health") == "ok" and box.get("health_since"):
+        return {"state": "ok", "part": "", "reason": ""}
     return None

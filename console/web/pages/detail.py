@@ -18,6 +18,11 @@ from console.web.security import Principal
 
 router = APIRouter(include_in_schema=False)
 NEIGHBOURS = 5  # the camera's violations shown before and after this one
+# The zone's parameters in the order an operator reads them: what makes it fire first.
+PARAM_ORDER = ("min_persons", "absence_s", "return_s", "max_persons", "min_duration_s",
+               "clear_s", "direction", "schedule", "anchor", "min_overlap", "filters",
+               "flicker_s", "cooldown_s", "update_interval_s")
+NOT_PARAMS = {"id", "camera", "kind", "label", "points"}
 
 
 @router.get("/violations/{violation_id}", response_class=HTMLResponse)
@@ -28,6 +33,7 @@ def violation_page(violation_id: str, request: Request,
     v = api_violations.get_violation(violation_id, NEIGHBOURS, principal, ctx_of(request))
     return page(request, "violation.html", {
         "v": v, "neighbours": v["neighbours"], "zone": v["zone"], "marks": clip_marks(v),
+        "zone_rows": zone_rows(v["zone"]),
         "may_decide": may_decide(principal), "me": principal.name})
 
 
@@ -59,3 +65,18 @@ def clip_marks(v: dict[str, Any]) -> dict[str, float] | None:
     return {"start_s": round(start, 2), "end_s": round(end, 2), "duration_s": float(duration),
             "start_pct": round(100 * start / duration, 2),
             "end_pct": round(100 * end / duration, 2)}
+
+
+def zone_rows(zone: dict[str, Any] | None) -> list[tuple[str, Any]]:
+    """(parameter, value) of a zone, thresholds first; the overlap fraction only where the
+    anchor uses it; an empty schedule is "always"."""
+    if not zone:
+        return []
+    keys = [k for k in PARAM_ORDER if k in zone]
+    keys += sorted(k for k in zone if k not in NOT_PARAMS and k not in PARAM_ORDER)
+    rows = []
+    for k in keys:
+        if k == "min_overlap" and zone.get("anchor") != "overlap":
+            continue
+        rows.append((k, zone[k]))
+    return rows

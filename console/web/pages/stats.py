@@ -107,10 +107,15 @@ def chart(s: Stats, p: Period) -> dict[str, Any]:
             y -= h
             bars.append({"x": i * width + 2, "y": round(y, 1), "w": width - 4,
                          "h": round(h, 1), "kind": kind, "day": day, "n": per[day][kind]})
+    totals = [{"x": i * width + width / 2, "y": round(CHART_H - sum(per[day].values())
+                                                      * CHART_H / top - 3, 1),
+               "n": sum(per[day].values())}
+              for i, day in enumerate(p.days) if per[day] and len(p.days) <= 31]
     labels = [{"x": i * width + width / 2, "day": day} for i, day in enumerate(p.days)
               if len(p.days) <= 14 or i % max(1, len(p.days) // 10) == 0]
-    return {"bars": bars, "labels": labels, "width": width * len(p.days), "height": CHART_H,
-            "top": top, "kinds": sorted({b["kind"] for b in bars}, key=_kind_order)}
+    return {"bars": bars, "labels": labels, "totals": totals, "width": width * len(p.days),
+            "height": CHART_H, "top": top,
+            "kinds": sorted({b["kind"] for b in bars}, key=_kind_order)}
 
 
 def _kind_order(kind: str) -> tuple[int, str]:

@@ -27,6 +27,7 @@ from console.web.app import create_app
 from console.web.context import ConsoleContext
 from console.web.evidence import LocalEvidence
 from console.web.server import ConsoleServer
+from publisher.events import Event
 
 SITE, BOX, CAMERA = "plant-7", "edge-01", "desk"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -96,6 +97,7 @@ class Console:
     store: Store
     server: ConsoleServer
     replay: Replayed
+    emitted: list[Event]  # what the console sent on (review.decided events)
 
     @classmethod
     def start(cls, replay: Replayed, tmp: Path) -> Console:
@@ -104,13 +106,14 @@ class Console:
             add_user(store, name, password, role, actor="system", passwords=Passwords.cheap())
         results = store.ingest_many(replay.early)
         assert all(r.status == "applied" for r in results), results
+        emitted: list[Event] = []
         ctx = ConsoleContext(
-            store=store, http=HttpConfig(), timezone=TZ,
+            store=store, http=HttpConfig(), timezone=TZ, emit=emitted.append,
             evidence=LocalEvidence(replay.evidence_root), site_id=SITE, box_id=BOX,
             zones=lambda camera, zone: replay.zones.get(zone))
         server = ConsoleServer(create_app(ctx), "127.0.0.1", 0)
         server.start()
-        return cls(store, server, replay)
+        return cls(store, server, replay, emitted)
 
     @property
     def url(self) -> str:

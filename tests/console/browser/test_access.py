@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from console.store import UNHANDLED
-from tests.console.browser.kit import Console, Watched
+from tests.console.browser.kit import PHONE, Console, Watched
 
 pytestmark = [pytest.mark.assets, pytest.mark.slow]
 
@@ -91,6 +91,10 @@ def test_an_admin_adds_a_user_who_then_logs_in(console: Console, pages: Watched)
     token.locator("button[type=submit]").click()
     expect(page.locator("[data-token-value]")).to_have_text(re.compile(r"^swt_"))
     expect(page.locator("[data-token=platform]")).to_be_visible()
+
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
 
     night = pages.page(user=None)
     night.goto("/login")

@@ -4,7 +4,9 @@ activity log and the statistics show it; claims seen by a second operator; bulk 
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -32,6 +34,11 @@ def test_login_then_a_violation_arrives_live_with_the_chime(console: Console,
     expect(page.locator("[data-row]")).to_have_count(len(unhandled))
     expect(page.locator(".counts .big")).to_have_text(str(len(unhandled)))
     expect(page.locator("[data-live-state]")).to_have_attribute("data-live-state", "live")
+    kinds = {k: len([v for v in unhandled if v.kind == k]) for k in ("danger_zone", "duty_post")}
+    for kind, text in (("danger_zone", "Danger zone"), ("duty_post", "Duty post")):
+        chip = page.locator(f".chip[href*='kind={kind}']")
+        expect(chip).to_have_text(f"{text}{kinds[kind]}")
+        assert "decision=unhandled" in (chip.get_attribute("href") or "")
 
     toggle = page.locator("[data-chime-toggle]")
     expect(toggle).to_have_attribute("aria-pressed", "false")  # off by default
@@ -142,6 +149,10 @@ def test_false_alarm_by_keyboard_shows_in_activity_and_stats(console: Console,
 
     v = console.get(target)
     assert (v.decision, v.decision_reason, v.decided_by) == ("false_alarm", "outside_zone", "ops")
+    sent = [e.to_wire() for e in console.emitted]  # the decision went on to the platform
+    assert [(e["type"], e["data"]["violation_id"], e["data"]["decision"], e["data"]["reason"])
+            for e in sent] == [("sitewarden.review.decided", target, "false_alarm",
+                                "outside_zone")]
 
     page.goto(f"/violations/{target}")
     audit = page.locator(".audit-list li").first
@@ -153,6 +164,15 @@ def test_false_alarm_by_keyboard_shows_in_activity_and_stats(console: Console,
         has=page.locator(f"td:text-is('{v.zone_id}')"))
     expect(row).to_have_count(1)
     expect(row.locator("td")).to_have_text([v.camera_id, v.zone_id, "1", "1", "100%"])
+    # the page's export link gives the false alarm, raw snapshot and all
+    with page.expect_download() as download:
+        page.click("a[href^='/api/exports/false-alarms.zip']")
+    with zipfile.ZipFile(download.value.path()) as zf:
+        names = zf.namelist()
+        index = json.loads(zf.read("index.json"))
+    assert [e["violation_id"] for e in index["files"]] == [target], index
+    assert index["missing_snapshots"] == 0
+    assert any(n.endswith(".jpg") for n in names), names
 
 
 def test_keys_help_and_no_keys_while_typing(console: Console, pages: Watched) -> None:
@@ -168,6 +188,11 @@ def test_keys_help_and_no_keys_while_typing(console: Console, pages: Watched) ->
     expect(page.locator("[data-row].cursor")).to_have_count(0)
     expect(page.locator("[data-pick]:checked")).to_have_count(0)
     expect(page.locator("#reason-dialog")).to_be_hidden()
+    page.locator("input[name=zone]").blur()
+    page.keyboard.press("j")
+    first = page.locator("[data-row]").first.get_attribute("data-id")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(rf"/violations/{first}$"))
 
 
 def test_a_claim_is_seen_by_the_other_operator_at_once(console: Console,
