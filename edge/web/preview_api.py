@@ -63,6 +63,10 @@ def router(deps: EditorDeps) -> APIRouter:
         deps.allow(principal)
         deps.known_camera(camera_id)
         zones = [dict(z, camera=z.get("camera", camera_id)) for z in body.zones]
+        others = sorted({str(z["camera"]) for z in zones} - {camera_id})
+        if others:  # a preview runs one camera's drafts, drawn on its picture
+            return JSONResponse({"detail": f"zones of camera(s) {', '.join(others)} in a "
+                                 f"preview of {camera_id}"}, status_code=422)
         try:
             out = deps.preview.run(camera_id, zones, body.exclusions, body.source,
                                    body.duration_s)

@@ -37,9 +37,9 @@ class Pages:
     expected: list[str] = field(default_factory=list)
 
     def open(self, user: str, path: str, viewport: dict[str, int] = DESKTOP,
-             touch: bool = False) -> Page:
+             touch: bool = False, locale: str = "en-GB") -> Page:
         ctx = self.browser.new_context(viewport=viewport, base_url=self.box.url,
-                                       locale="en-GB", has_touch=touch)
+                                       locale=locale, has_touch=touch)
         self.contexts.append(ctx)
         r = ctx.request.post("/api/login", data={"username": user, "password": PEOPLE[user][1]})
         assert r.ok, r.text()
@@ -288,3 +288,12 @@ def test_line_with_direction_mask_and_copy_to_another_camera(box: Box, pages: Pa
     copies = [z for z in yaml.safe_load(box.site_path.read_text())["zones"]
               if z["camera"] == "desk" and z["kind"] == "line"]
     assert len(copies) == 1 and copies[0]["id"] != line_id
+
+
+def test_chinese_page(pages: Pages) -> None:
+    page = pages.open("ina", "/cameras/desk/zones", locale="zh-CN")
+    ready(page)
+    for name in ("新建区域", "保存", "预演", "撤销"):
+        expect(page.get_by_role("button", name=name, exact=True)).to_be_visible()
+    page.locator("#ed-list .ed-item").first.click()
+    expect(page.locator("#ed-list .ed-item").first).to_contain_text("危险区域")

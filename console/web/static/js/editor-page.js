@@ -456,6 +456,12 @@
     $("ed-camera").addEventListener("change", function (e) {
       location.href = "/cameras/" + encodeURIComponent(e.target.value) + "/zones";
     });
+    // A press on the picture leaves the form: the field being edited commits (its change
+    // event) and Delete, arrows and Ctrl+Z act on the drawing, not on that field.
+    $("ed-svg").addEventListener("pointerdown", function () {
+      var a = document.activeElement;
+      if (a && a !== document.body && typeof a.blur === "function") { a.blur(); }
+    }, true);
     document.addEventListener("keydown", onKey);
     window.addEventListener("beforeunload", function (e) {
       if (E.dirty) { e.preventDefault(); e.returnValue = ""; }
