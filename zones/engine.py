@@ -151,6 +151,21 @@ class CameraRules:
             out.extend(ups)
         return bank
 
+    def members(self, tracks: Sequence[Track]) -> dict[str, tuple[int, ...]]:
+        """Track ids each area zone counts on a frame with these tracks: its filters, its
+        anchor and the camera's exclusion masks applied as `step` applies them (before any
+        flicker bridging). For the zone editor's live view; `step` does not need it."""
+        out: dict[str, tuple[int, ...]] = {s.zone_id: () for s in self._area}
+        fa = frame_arrays(tracks)
+        if not self._area or len(fa.ids) == 0:
+            return out
+        keep = self._excl.keep(fa.boxes_xyxy_norm)
+        ground = fa.ground_xy_m if self._area_geom.measures_floor else None
+        inside = self._area_geom.inside(fa.boxes_xyxy_norm, fa.scores, ground) & keep[None, :]
+        for z, spec in enumerate(self._area):
+            out[spec.zone_id] = tuple(int(i) for i in fa.ids[inside[z]])
+        return out
+
     def open_violations(self, state: CameraState) -> dict[str, str]:
         """zone_id -> violation_id of every violation open in `state`."""
         return {

@@ -42,6 +42,10 @@ Live pages:
         committed changes of this process (SQLite) or of every replica (PostgreSQL
         LISTEN/NOTIFY); kind "resync" means some were lost: reload
 
+Configuration (the box's zone editor):
+    log_config_change(actor, site_id, detail)     an audit entry "config_change" (the diff)
+    config_changes(site_id=None, limit=50) -> list[AuditEntry]   newest first
+
 Maintenance: optimize() (SQLite planner statistics; run daily on a box), close().
 
 Errors (errors.py): NotFound, Forbidden, Conflict, InvalidInput, all StoreError.

@@ -50,3 +50,13 @@ def of_violation(conn: Connection, violation_id: str, site_id: str) -> list[Audi
         .order_by(audit.c.id)
     ).all()
     return [entry(r) for r in rows]
+
+
+def of_action(conn: Connection, action: str, site_id: str | None,
+              limit: int) -> list[AuditEntry]:
+    """The newest entries of one action (e.g. config changes), newest first."""
+    q = select(audit).where(audit.c.action == action)
+    if site_id is not None:
+        q = q.where(audit.c.site_id == site_id)
+    rows = conn.execute(q.order_by(audit.c.id.desc()).limit(limit)).all()
+    return [entry(r) for r in rows]

@@ -38,6 +38,7 @@ from publisher.events import Event
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+CONFIG_CHANGE = "config_change"
 
 
 class Store:
@@ -283,6 +284,18 @@ class Store:
                 audit_table.c.event_id == v.decision_event_id)).first()
             return review_event(v, audit.entry(row), source) if row is not None else None
         return self._read(run)
+
+    # ------------------------------------------------------------------ configuration
+
+    def log_config_change(self, actor: str, site_id: str | None, detail: dict[str, Any]) -> None:
+        """Log a change of the site's configuration (the zone editor: who, the versions
+        and the unified diff of the file) in the audit log."""
+        self.transact(lambda tx: audit.append(tx, actor=actor, action=CONFIG_CHANGE,
+                                              detail=detail, site_id=site_id))
+
+    def config_changes(self, site_id: str | None = None, limit: int = 50) -> list[AuditEntry]:
+        """The newest configuration changes, newest first."""
+        return self._read(lambda c: audit.of_action(c, CONFIG_CHANGE, site_id, limit))
 
     # ------------------------------------------------------------------ changes
 

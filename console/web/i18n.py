@@ -24,6 +24,9 @@ Translate = Callable[..., str]
 @cache
 def catalog(lang: str) -> dict[str, str]:
     data: dict[str, str] = json.loads((_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    # Parts built apart keep their texts in catalogs of their own (editor.en.json, ...).
+    for part in sorted(_DIR.glob(f"*.{lang}.json")):
+        data.update(json.loads(part.read_text(encoding="utf-8")))
     return data
 
 

@@ -99,11 +99,20 @@ class CameraAnalysis:
 
     def reconfigure(self, cfg: SiteConfig) -> FrameResult:
         """Swap in edited zones; open violations of removed or changed zones end."""
+        # The editor saves masks and calibration too: both apply from the next frame.
+        cam = cfg.camera(self.camera_id)
+        self.calibration = calibration_of(cfg, self.camera_id)
+        self.height_range_m = cam.calibration.person_height_m if cam.calibration else None
         self.rules, self.state, updates = CameraRules.reconfigure(
-            self.rules, self.state, zone_specs(cfg, self.camera_id), self._now_t_s()
+            self.rules, self.state, zone_specs(cfg, self.camera_id), self._now_t_s(),
+            exclusions_norm=exclusions_of(cfg, self.camera_id),
         )
         self.events.zone_labels = {z.id: z.label for z in cfg.zones_of(self.camera_id)}
         return self._result([], updates)
+
+    def members(self, tracks: list[Track]) -> dict[str, tuple[int, ...]]:
+        """Which tracks each area zone counts now (the editor's live view)."""
+        return self.rules.members(tracks)
 
     def _now_t_s(self) -> float:
         return self.last_wall_t_s if self.last_wall_t_s is not None else 0.0

@@ -131,6 +131,12 @@ class EvidenceRecorder:
                 if not clip.queued:
                     clip.window.offer(rec)
 
+    def recent_packets(self) -> tuple[StreamTemplate | None, list[PacketRecord]]:
+        """The main stream's packets the ring holds now (about pre_s + lookback_s, from a
+        keyframe) and their codec: the zone editor previews draft zones on them."""
+        with self._lock:
+            return self._template, self._ring.start_at(-math.inf)
+
     # ---- violations --------------------------------------------------------------------
     def on_update(
         self, update: ViolationUpdate, frame_bgr: np.ndarray | None, source_time_s: float,

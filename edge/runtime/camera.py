@@ -17,9 +17,10 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import av
+import numpy as np
 
 from edge.config import CameraConfig, SiteConfig
 from edge.core.camera import CameraCore
@@ -33,10 +34,23 @@ from edge.runtime.motion import MotionGate
 from edge.runtime.stats import AnalysisCounters, RateMeter
 from models.types import Detections
 from publisher.events import camera_event
+from zones.types import Track
 
 log = logging.getLogger(__name__)
 
 StatusSink = Callable[[str, str, dict[str, Any]], None]
+
+
+class LiveFrame(NamedTuple):
+    """One analysed frame's results, for the zone editor's live view."""
+
+    frame: Frame
+    tracks: list[Track]
+    members: dict[str, tuple[int, ...]]  # area zone id -> the track ids it counts
+    detected: bool  # False: the motion gate skipped detection (the tracks are held)
+
+
+FrameWatcher = Callable[[LiveFrame], None]
 
 
 def ingest_settings(cam: CameraConfig, fit_wh: tuple[int, int] | None = None) -> IngestSettings:
@@ -127,6 +141,11 @@ class CameraRunner:
         # Set while a scheduler worker holds this camera's frame (set and cleared under the
         # scheduler's lock); the ingest thread reads it to hold back a due sample.
         self.busy = threading.Event()
+        # The zone editor: the newest analysed frame (one reference, replaced per frame) and
+        # whoever watches the live results; with nobody watching, analysis pays nothing more.
+        self.latest_frame: Frame | None = None
+        self._watchers: tuple[FrameWatcher, ...] = ()  # replaced whole: read without a lock
+        self._watch_lock = threading.Lock()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -162,9 +181,36 @@ class CameraRunner:
         frame = prep.frame
         if detections is not None and prep.grey is not None:
             self.motion.detected(prep.grey, frame.source_time_s)
+        watchers = self._watchers
         with self._lock:
-            self.core.analyse(frame, detections, observable=self.health.observable)
+            res = self.core.analyse(frame, detections, observable=self.health.observable)
+            # under the lock: the zones may be swapped by a reload
+            members = self.core.analysis.members(res.tracks) if watchers else None
+        self.latest_frame = frame
         self.counters.add_analysed(frame.wall_time_s, time.monotonic() - frame.received_mono_s)
+        if members is not None:
+            for watch in watchers:
+                watch(LiveFrame(frame, res.tracks, members, detections is not None))
+
+    def latest_picture(self) -> tuple[Frame, np.ndarray] | None:
+        """The newest analysed frame and its picture at evidence size. Converted under the
+        camera's lock: analysis converts the same decoder frame for snapshots, and a
+        decoder frame must not be converted by two threads at once."""
+        frame = self.latest_frame
+        if frame is None:
+            return None
+        with self._lock:
+            return frame, frame.evidence_bgr()
+
+    def watch(self, fn: FrameWatcher) -> None:
+        """`fn` gets every analysed frame's results (on the analysis thread: it must only
+        queue them)."""
+        with self._watch_lock:
+            self._watchers = (*self._watchers, fn)
+
+    def unwatch(self, fn: FrameWatcher) -> None:
+        with self._watch_lock:
+            self._watchers = tuple(w for w in self._watchers if w is not fn)
 
     def finish_evidence(self, timeout_s: float) -> None:
         """At shutdown (the health tick has stopped): write and announce open clips."""

@@ -3,16 +3,17 @@ a template or a script asks for is in them (a missing key would show as the raw 
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
+
+from console.web.i18n import catalog
 
 WEB = Path(__file__).resolve().parents[3] / "console" / "web"
 
 
 def _catalog(lang: str) -> dict[str, str]:
-    data: dict[str, str] = json.loads((WEB / "i18n" / f"{lang}.json").read_text("utf-8"))
-    return data
+    # as the pages get it: <lang>.json and the catalogs of parts built apart (editor.<lang>.json)
+    return dict(catalog(lang))
 
 
 def test_both_catalogs_have_the_same_keys_and_no_empty_text() -> None:

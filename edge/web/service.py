@@ -1,0 +1,229 @@
+"""What the zone editor does to the site file: edit, validate as `sitewarden check` does,
+save against the version it was loaded at, and see the running box reload it.
+
+    svc = SiteService(path, reload=ReloadWait(sup))
+    svc.snapshot()                                   # the file as JSON, with its version
+    svc.check(draft_text_edit)                       # problems of an edit, nothing saved
+    svc.save(version, edit, summary) -> Saved        # VersionConflict / Invalid / Saved
+
+An edit is a function from the file's text (SiteText) to the edited text; the helpers
+below build the usual ones (a zone added, replaced, deleted; a camera's zones replaced;
+a camera key set).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from edge.config import ConfigError, SiteConfig, parse_config
+from edge.web.problems import Invalid, structured
+from edge.web.sitefile import DEFAULT_BACKUPS, SiteFile, VersionConflict, unified_diff
+from edge.web.yamledit import SiteText, YamlEditError
+
+if TYPE_CHECKING:
+    from edge.runtime.reload import ConfigWatcher
+
+log = logging.getLogger(__name__)
+Edit = Callable[[SiteText], SiteText]
+RELOAD_WAIT_S = 4.0  # the supervisor polls the file about once a second
+
+
+@dataclass(frozen=True)
+class Saved:
+    version: str
+    diff: str
+    reloaded: bool
+    reload_error: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": self.version, "diff": self.diff, "reloaded": self.reloaded,
+                "reload_error": self.reload_error}
+
+
+class ReloadWait:
+    """Waits until the running box's ConfigWatcher has taken the saved file (it polls the
+    file once a second on the supervisor's housekeeping thread; calling it from here would
+    race that thread)."""
+
+    def __init__(self, watcher: ConfigWatcher | None, timeout_s: float = RELOAD_WAIT_S) -> None:
+        self.watcher = watcher
+        self.timeout_s = timeout_s
+
+    def mark(self) -> tuple[int, int]:
+        w = self.watcher
+        return (w.reloads, w.rejected) if w is not None else (0, 0)
+
+    def wait(self, before: tuple[int, int]) -> tuple[bool, str | None]:
+        w = self.watcher
+        if w is None:
+            return False, "the box does not watch this file"
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if w.reloads > before[0]:
+                return True, None
+            if w.rejected > before[1]:
+                return False, w.last_error
+            time.sleep(0.05)
+        return False, "not reloaded yet (the box checks the file about once a second)"
+
+
+class SiteService:
+    def __init__(self, path: Path, reload: ReloadWait | None = None,
+                 backups: int = DEFAULT_BACKUPS) -> None:
+        self.file = SiteFile(path, backups)
+        self.reload = reload or ReloadWait(None)
+        self._saving = threading.Lock()
+        self._snapshot: tuple[tuple[int, int, int], dict[str, Any]] | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.file.path
+
+    def snapshot(self) -> dict[str, Any]:
+        """The file as JSON with its version; parsed again only when the file changed (the
+        routes ask for the camera list on every request)."""
+        st = self.path.stat()
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        cached = self._snapshot
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        snap = self.file.read()
+        out = {"version": snap.version, "path": str(self.path),
+               "site": SiteText(snap.text).data()}
+        self._snapshot = (key, out)
+        return out
+
+    def config(self) -> SiteConfig:
+        """The file as the box loads it now."""
+        return self.validate(SiteText(self.file.read().text))
+
+    def validate(self, doc: SiteText) -> SiteConfig:
+        """The same validation as `sitewarden check` (relative paths from the file's folder);
+        Invalid with structured problems."""
+        try:
+            return parse_config(doc.text, source=str(self.path),
+                                base_dir=self.path.resolve().parent)
+        except ConfigError as e:
+            raise Invalid(structured(e, _data_or_empty(doc))) from None
+
+    def check(self, edit: Edit) -> tuple[SiteText, SiteConfig]:
+        """The edit applied to the current file and validated; nothing is written."""
+        doc = apply(edit, SiteText(self.file.read().text))
+        return doc, self.validate(doc)
+
+    def save(self, version: str, edit: Edit) -> Saved:
+        """VersionConflict when the file is no longer `version`, Invalid when the edited file
+        would not load; else the file is replaced and the box reloads it."""
+        with self._saving:
+            snap = self.file.read()
+            if snap.version != version:
+                raise VersionConflict(snap.version)
+            doc = apply(edit, SiteText(snap.text))
+            self.validate(doc)
+            mark = self.reload.mark()
+            new_version = self.file.save(version, doc.text)
+        diff = unified_diff(snap.text, doc.text, self.path.name)
+        log.info("site file %s saved by the zone editor (%s -> %s)", self.path,
+                 version[:12], new_version[:12])
+        reloaded, error = self.reload.wait(mark)
+        return Saved(new_version, diff, reloaded, error)
+
+
+def apply(edit: Edit, doc: SiteText) -> SiteText:
+    try:
+        return edit(doc)
+    except YamlEditError as e:
+        raise Invalid([{"path": "", "loc": [], "msg": str(e), "line": None}]) from None
+
+
+def _data_or_empty(doc: SiteText) -> dict[str, Any]:
+    try:
+        return doc.data()
+    except Exception:
+        return {}
+
+
+# ---------------------------------------------------------------------- edits
+
+
+class NotFoundInFile(LookupError):
+    """The zone or camera an edit names is not in the file."""
+
+
+def add_zone(zone: Mapping[str, Any]) -> Edit:
+    """After the last zone of its camera (zones of one camera stay together), else last."""
+    def edit(doc: SiteText) -> SiteText:
+        zones = doc.data().get("zones") or []
+        same = [i for i, z in enumerate(zones) if isinstance(z, dict)
+                and z.get("camera") == zone.get("camera")]
+        return doc.insert_item("zones", same[-1] + 1 if same else len(zones), zone)
+    return edit
+
+
+def replace_zone(zone_id: str, zone: Mapping[str, Any]) -> Edit:
+    def edit(doc: SiteText) -> SiteText:
+        i = doc.index_of("zones", zone_id)
+        if i is None:
+            raise NotFoundInFile(f"zone {zone_id!r} is not in the site file")
+        return doc.replace_item("zones", i, zone)
+    return edit
+
+
+def delete_zone(zone_id: str) -> Edit:
+    def edit(doc: SiteText) -> SiteText:
+        i = doc.index_of("zones", zone_id)
+        if i is None:
+            raise NotFoundInFile(f"zone {zone_id!r} is not in the site file")
+        return doc.delete_item("zones", i)
+    return edit
+
+
+def set_camera_zones(camera_id: str, zones: Sequence[Mapping[str, Any]],
+                     previous_ids: Sequence[str | None] | None = None) -> Edit:
+    """The camera's zones become `zones` (in that order among themselves). A zone whose
+    previous id is given (renamed in the editor) is edited in place, keeping its comments."""
+    prev = list(previous_ids or [None] * len(zones))
+    if len(prev) != len(zones):
+        raise ValueError("previous_ids must have one entry per zone")
+
+    def edit(doc: SiteText) -> SiteText:
+        existing = [str(z.get("id")) for z in doc.data().get("zones") or []
+                    if isinstance(z, dict) and z.get("camera") == camera_id]
+        keep = {(p or str(z.get("id"))) for z, p in zip(zones, prev, strict=True)}
+        for zid in existing:
+            if zid not in keep:
+                doc = delete_zone(zid)(doc)
+        for z, p in zip(zones, prev, strict=True):
+            old = p or str(z.get("id"))
+            doc = replace_zone(old, z)(doc) if old in existing else add_zone(z)(doc)
+        return doc
+    return edit
+
+
+def set_camera_key(camera_id: str, key: str, value: Any) -> Edit:
+    """cameras[camera_id].key = value (None or []: the key is removed, its default applies)."""
+    def edit(doc: SiteText) -> SiteText:
+        i = doc.index_of("cameras", camera_id)
+        if i is None:
+            raise NotFoundInFile(f"camera {camera_id!r} is not in the site file")
+        cam = doc.data()["cameras"][i]
+        if value is None or value == []:
+            cam.pop(key, None)
+        else:
+            cam[key] = value
+        return doc.replace_item("cameras", i, cam)
+    return edit
+
+
+def chain(*edits: Edit) -> Edit:
+    def edit(doc: SiteText) -> SiteText:
+        for e in edits:
+            doc = e(doc)
+        return doc
+    return edit
