@@ -23,11 +23,16 @@ from console.store.wire import WireError, iso_utc, parse_iso_ts
 UNKNOWN = "unknown"
 
 
-def ensure_box(tx: Tx, site_id: str, box_id: str) -> None:
-    tx.insert_ignore(boxes, {
+def new_box_row(tx: Tx, site_id: str, box_id: str) -> dict[str, Any]:
+    """The row of a box first heard of."""
+    return {
         "site_id": site_id, "box_id": box_id, "state": UNKNOWN, "status": {},
         "health": "ok", "health_detail": {}, "missing_count": 0, "updated_ts": tx.now_ts,
-    })
+    }
+
+
+def ensure_box(tx: Tx, site_id: str, box_id: str) -> None:
+    tx.insert_ignore(boxes, new_box_row(tx, site_id, box_id))
 
 
 def ensure_camera(tx: Tx, site_id: str, box_id: str, camera_id: str) -> None:

@@ -249,16 +249,28 @@ def pending_review_values(
     """For a violation being created: the newest decision of its site that arrived before
     it (column values), and how many such decision events there were (they count in
     `version`)."""
+    return pending_reviews(tx, {violation_id: site_id}).get(violation_id, ({}, 0))
+
+
+def pending_reviews(
+    tx: Tx, site_by_violation: dict[str, str]
+) -> dict[str, tuple[dict[str, Any], int]]:
+    """pending_review_values for many violations being created, in one query; only those
+    with decisions are in the answer."""
     a = audit_table.c
-    logged = tx.conn.execute(
-        select(a.detail, a.event_id).where(
-            a.violation_id == violation_id, a.site_id == site_id, a.event_id.is_not(None),
+    found: dict[str, list[Any]] = {}
+    vids = sorted(site_by_violation)
+    for i in range(0, len(vids), 500):
+        for r in tx.conn.execute(select(a.violation_id, a.site_id, a.detail, a.event_id).where(
+            a.violation_id.in_(vids[i:i + 500]), a.event_id.is_not(None),
             a.action.in_(("decide", "reopen")),
-        )
-    ).all()
-    if not logged:
-        return {}, 0
-    newest = max(logged, key=lambda r: (r.detail["decision_ts"], r.event_id))
-    values = {**newest.detail["after"], "decision_ts": newest.detail["decision_ts"],
-              "decision_event_id": newest.event_id}
-    return values, len(logged)
+        )):
+            if r.site_id == site_by_violation[r.violation_id]:
+                found.setdefault(r.violation_id, []).append(r)
+    out: dict[str, tuple[dict[str, Any], int]] = {}
+    for vid, logged in found.items():
+        newest = max(logged, key=lambda r: (r.detail["decision_ts"], r.event_id))
+        values = {**newest.detail["after"], "decision_ts": newest.detail["decision_ts"],
+                  "decision_event_id": newest.event_id}
+        out[vid] = (values, len(logged))
+    return out
