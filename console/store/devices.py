@@ -11,6 +11,7 @@ without a migration here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, select, update
@@ -123,9 +124,14 @@ def record_box_status(
     row = _box_row(tx, site_id, box_id)
     if isinstance(time, str) and row.status_ts is not None and time_ts < row.status_ts:
         return False
+    # The Last Will carries no time (it is fixed at CONNECT). It ends the status it follows,
+    # so it is ordered just after that one on the box's clock, not at this console's "now":
+    # with the box's clock a little behind ours, the box's next `online` (stamped by the
+    # box) would otherwise look older than the Will and be refused.
+    order_ts = time_ts if isinstance(time, str) else (row.status_ts or 0.0) + 0.001
     changed = row.state != state or row.since is None
     values: dict[str, Any] = {
-        "state": state, "status": dict(payload), "status_ts": time_ts,
+        "state": state, "status": dict(payload), "status_ts": order_ts,
         "since": (time if isinstance(time, str) else iso_utc(time_ts)) if changed else row.since,
         "since_ts": time_ts if changed else row.since_ts,
     }
@@ -133,6 +139,26 @@ def record_box_status(
         values["last_seen_ts"] = max(row.last_seen_ts or 0.0, tx.now_ts)
     _update_box(tx, site_id, box_id, values)
     return True
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    """A retained status message as received: a box's (camera_id None) or a camera's."""
+
+    site_id: str
+    box_id: str
+    camera_id: str | None
+    payload: Mapping[str, Any]
+
+
+def record_status(tx: Tx, m: StatusMessage) -> bool | None:
+    """Apply one status message; None when it is malformed (nothing was written)."""
+    try:
+        if m.camera_id is None:
+            return record_box_status(tx, m.site_id, m.box_id, m.payload)
+        return record_camera_status(tx, m.payload)
+    except WireError:  # raised before any write
+        return None
 
 
 def camera_of(row: Row[Any]) -> Camera:
