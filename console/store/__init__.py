@@ -18,6 +18,8 @@ are NotFound, exactly like missing ones:
     list_violations(filters, scope, limit=50, cursor=None) -> Page[Violation]
         newest first by (started_ts, violation_id); pass page.next_cursor for the next page
     get_violation(violation_id, scope) -> Violation
+    get_violations(violation_ids, scope) -> list[Violation]   in the order asked, missing left out
+    count_violations(filters, scope) -> int
     phases(violation_id, scope) -> list[PhaseRecord]        every event of it, as received
     audit_of(violation_id, scope) -> list[AuditEntry]
     neighbours(violation_id, scope, n=5) -> Neighbours      same camera, around it in time

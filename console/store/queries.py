@@ -84,6 +84,24 @@ def list_violations(
     return Page(items, nxt)
 
 
+def by_ids(conn: Connection, ids: list[str], scope: Scope) -> list[Violation]:
+    """The violations of `ids` that exist in the scope, in the order asked (missing ones are
+    left out)."""
+    if not ids:
+        return []
+    stmt = select(*rows.VIOLATION_COLUMNS).where(_v.violation_id.in_(ids))
+    scoped = rows.scope_clause(_v.site_id, scope)
+    if scoped is not None:
+        stmt = stmt.where(scoped)
+    found = {v.violation_id: v for v in map(rows.to_violation, conn.execute(stmt))}
+    return [found[i] for i in ids if i in found]
+
+
+def count_violations(conn: Connection, f: ViolationFilter, scope: Scope) -> int:
+    stmt = select(func.count()).select_from(violations).where(*_where(f, scope))
+    return int(conn.execute(stmt).scalar_one())
+
+
 def phases(conn: Connection, violation_id: str, scope: Scope) -> list[PhaseRecord]:
     rows.get(conn, violation_id, scope)
     p = violation_phases.c

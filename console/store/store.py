@@ -201,6 +201,15 @@ class Store:
     def get_violation(self, violation_id: str, scope: Scope) -> Violation:
         return self._read(lambda c: rows.get(c, violation_id, scope))
 
+    def get_violations(self, violation_ids: Iterable[str], scope: Scope) -> list[Violation]:
+        """Several at once, in the order asked; ids missing or outside the scope are left
+        out (the live stream re-reads a burst of changes with one query)."""
+        ids = list(dict.fromkeys(violation_ids))
+        return self._read(lambda c: queries.by_ids(c, ids, scope))
+
+    def count_violations(self, filters: ViolationFilter, scope: Scope) -> int:
+        return self._read(lambda c: queries.count_violations(c, filters, scope))
+
     def phases(self, violation_id: str, scope: Scope) -> list[PhaseRecord]:
         return self._read(lambda c: queries.phases(c, violation_id, scope))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +21,7 @@ from console.web import api, pages, routes_auth
 from console.web.context import ConsoleContext
 from console.web.pages_base import render
 from console.web.security import NotAllowed, NotAuthenticated, Principal, require
+from console.web.stream import StreamHub
 
 STATIC = Path(__file__).resolve().parent / "static"
 # Pages load only their own scripts and styles; evidence may come from the object store
@@ -30,8 +33,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 def create_app(ctx: ConsoleContext) -> FastAPI:
     app = FastAPI(title=f"{ctx.title} console", version=ctx.version or "0",
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.state.ctx = ctx
+    app.state.streams = StreamHub(ctx)  # ConsoleServer.stop() closes it before uvicorn's
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(routes_auth.router)
     for router in [*api.routers(), *pages.routers()]:
@@ -45,6 +49,14 @@ def create_app(ctx: ConsoleContext) -> FastAPI:
     _add_error_handlers(app)
     app.middleware("http")(_security_headers)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Servers that run the lifespan (TestClient, a plain uvicorn) end the streams at
+    shutdown; ConsoleServer runs without it and closes them itself."""
+    yield
+    await asyncio.to_thread(app.state.streams.close)
 
 
 def _add_health(app: FastAPI, ctx: ConsoleContext) -> None:

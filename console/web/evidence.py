@@ -44,10 +44,25 @@ class LocalEvidence:
         url = ref.get("url") if ref is not None else None
         return url if isinstance(url, str) and url.startswith(self.prefix) else None
 
+    def open(self, violation: Violation, name: str) -> bytes | None:
+        """One file's bytes (the export), None when it is not (or no longer) there."""
+        url = self.url(violation, name)
+        path = self._resolve(url[len(self.prefix):]) if url is not None else None
+        if path is None:
+            return None
+        try:
+            return path.read_bytes()
+        except OSError:  # removed by retention between the check and the read
+            return None
+
     def router(self) -> APIRouter:
         router = APIRouter()
 
-        @router.api_route("/evidence/{rel:path}", methods=["GET", "HEAD"], tags=["evidence"])
+        # HEAD apart and out of the schema: one route with both methods gives OpenAPI two
+        # operations with the same id.
+        @router.head("/evidence/{rel:path}", include_in_schema=False)
+        @router.get("/evidence/{rel:path}", tags=["evidence"], summary="An evidence file",
+                    response_class=FileResponse)
         def evidence_file(rel: str, request: Request,
                           principal: Principal = Depends(require(Action.READ))) -> Response:
             """One evidence file; `Range` requests are answered with 206."""

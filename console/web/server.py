@@ -31,6 +31,7 @@ class ConsoleServer:
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2)
         self._server = uvicorn.Server(config)
+        self._app = app
         self._thread: threading.Thread | None = None
 
     @property
@@ -52,6 +53,11 @@ class ConsoleServer:
         self._server.run(sockets=[self._sock])
 
     def stop(self, timeout_s: float = 5.0) -> None:
+        # Event streams never finish by themselves: end them first, or uvicorn's shutdown
+        # would wait its graceful timeout on them and then cancel them.
+        streams = getattr(self._app.state, "streams", None)
+        if streams is not None:
+            streams.close()
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout_s)
