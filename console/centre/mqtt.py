@@ -98,6 +98,7 @@ class Subscriber:
                                  "acks_dropped", "subscribe_failures", "loop_errors"), 0)
         self._last_error: str | None = None
         self._session_present: bool | None = None
+        self._subscribed = False  # SUBACK granted every filter on the current link
 
     @property
     def filters(self) -> list[str]:
@@ -119,7 +120,8 @@ class Subscriber:
         with self._lock:
             return {"state": self._state.value, "client_id": self.client_id,
                     "broker": f"{self.settings.host}:{self.settings.port}",
-                    "session_present": self._session_present, "last_error": self._last_error,
+                    "session_present": self._session_present, "subscribed": self._subscribed,
+                    "last_error": self._last_error,
                     "pending_acks": len(self._acks), **self._n}
 
     @property
@@ -272,6 +274,10 @@ class Subscriber:
     def _on_subscribe(self, reason_codes: list[Any]) -> None:
         failed = [(f, rc) for f, rc in zip(self.filters, reason_codes, strict=False)
                   if getattr(rc, "is_failure", False)]
+        with self._lock:
+            self._subscribed = not failed
+        if not failed:
+            log.info("MQTT ingest subscribed to %s", ", ".join(self.filters))
         for f, rc in failed:
             with self._lock:
                 self._n["subscribe_failures"] += 1
@@ -324,6 +330,8 @@ class Subscriber:
     def _set_state(self, state: LinkState) -> None:
         with self._lock:
             self._state = state
+            if state is not LinkState.CONNECTED:
+                self._subscribed = False
 
     def _wake(self) -> None:
         with contextlib.suppress(OSError):

@@ -1,0 +1,93 @@
+"""Helpers for the centre tests: console configs with short delays, a running replica, raw
+MQTT publishing as a box (or an impostor) would, waiting."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from console.centre.config import ConsoleConfig
+from console.centre.replica import Replica
+from publisher.settings import MqttConfig
+
+
+def console_config(db_url: str, port: int, *, client_id: str = "centre-test-a",
+                   http: bool = False, **sections: Any) -> ConsoleConfig:
+    raw: dict[str, Any] = {
+        "title": "Test centre", "timezone": "Asia/Shanghai",
+        "database": {"url": db_url},
+        "mqtt": {"host": "127.0.0.1", "port": port, "client_id": client_id,
+                 "reconnect_initial_s": 0.05, "reconnect_max_s": 0.5, "keepalive_s": 5,
+                 "connect_timeout_s": 3},
+        "ingest": {"retry_initial_s": 0.05, "retry_max_s": 0.5},
+        "http": {"enabled": http, "port": 0},
+    }
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
+    return ConsoleConfig.model_validate(raw)
+
+
+def box_settings(port: int, **overrides: Any) -> MqttConfig:
+    return MqttConfig.model_validate({
+        "host": "127.0.0.1", "port": port, "reconnect_initial_s": 0.05,
+        "reconnect_max_s": 0.4, "connect_timeout_s": 3.0, "keepalive_s": 5, **overrides})
+
+
+def wait_for(cond: Callable[[], Any], timeout_s: float = 10.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what or cond}")
+        time.sleep(0.02)
+
+
+@contextmanager
+def running(cfg: ConsoleConfig) -> Iterator[Replica]:
+    """A replica in this process, subscribed."""
+    replica = Replica(cfg)
+    replica.start()
+    try:
+        assert replica.subscriber is not None
+        wait_for(lambda: replica.subscriber.stats()["subscribed"], 10, "the subscription")
+        yield replica
+    finally:
+        replica.stop()
+
+
+class RawClient:
+    """A plain paho client publishing QoS 1 and waiting for each PUBACK."""
+
+    def __init__(self, port: int, client_id: str = "raw-publisher") -> None:
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def publish(self, topic: str, payload: bytes | str | dict[str, Any], *,
+                retain: bool = False, qos: int = 1) -> None:
+        body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+        self.client.publish(topic, body, qos=qos, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def event_topic(ev: dict[str, Any], prefix: str = "sitewarden") -> str:
+    d = ev["data"]
+    kind = d.get("kind") if ev["type"].startswith("sitewarden.violation.") else \
+        ev["type"].split(".")[1]
+    return f"{prefix}/{d['site_id']}/{d['box_id']}/events/{d.get('camera_id', '_box')}/{kind}"
+
+
+def sqlite_url(tmp: Path) -> str:
+    return f"sqlite:///{tmp / 'centre.db'}"
