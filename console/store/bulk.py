@@ -20,9 +20,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Row, Table, and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 
-from console.store import merge, review
+from console.store import merge, pgbulk, review
 from console.store.merge import Merged
 from console.store.sequences import Range
 from console.store.tables import box_sequences, cameras, violation_phases, violations
@@ -42,9 +42,10 @@ def insert_ignore_many(
     cached statement, where a literal multi-row VALUES would be compiled anew each time."""
     if not rows:
         return set()
+    if tx.db.is_postgres:
+        return pgbulk.insert_ignore(tx.conn, table, rows)
     key = list(table.primary_key.columns)
-    dialect_insert = postgresql.insert if tx.db.is_postgres else sqlite.insert
-    stmt = dialect_insert(table).on_conflict_do_nothing().returning(*key)
+    stmt = sqlite.insert(table).on_conflict_do_nothing().returning(*key)
     return {tuple(r) for r in tx.conn.execute(stmt, list(rows))}
 
 
@@ -72,6 +73,11 @@ def record_sequences(
         inserts += [{"site_id": key[0], "box_id": key[1], "first_seq": f, "last_seq": last}
                     for f, last in sorted(added)]
     t = box_sequences.c
+    if tx.db.is_postgres:
+        pgbulk.delete_by_key(tx.conn, box_sequences, ["site_id", "box_id", "first_seq"],
+                             [(d["s"], d["b"], d["f"]) for d in deletes])
+        pgbulk.insert_ignore(tx.conn, box_sequences, inserts)
+        return new
     if deletes:
         tx.conn.execute(delete(box_sequences).where(
             t.site_id == bindparam("s"), t.box_id == bindparam("b"),
@@ -87,6 +93,19 @@ def _ranges_near(tx: Tx, wanted: dict[BoxKey, list[int]]) -> dict[BoxKey, list[R
     t = box_sequences.c
     out: dict[BoxKey, list[Range]] = {}
     keys = sorted(wanted)
+    if tx.db.is_postgres:
+        found = tx.conn.exec_driver_sql(
+            "SELECT t.site_id, t.box_id, t.first_seq, t.last_seq FROM box_sequences AS t "
+            "JOIN unnest(%b::varchar[], %b::varchar[], %b::bigint[], %b::bigint[]) "
+            "AS w(site_id, box_id, lo, hi) ON t.site_id = w.site_id AND t.box_id = w.box_id "
+            "AND t.first_seq <= w.hi + 1 AND t.last_seq >= w.lo - 1 "
+            "ORDER BY t.site_id, t.box_id, t.first_seq",
+            ([k[0] for k in keys], [k[1] for k in keys], [min(wanted[k]) for k in keys],
+             [max(wanted[k]) for k in keys]))
+        for r in found:
+            out.setdefault((r.site_id, r.box_id), []).append((int(r.first_seq),
+                                                              int(r.last_seq)))
+        return out
     for i in range(0, len(keys), _CHUNK):
         cond = or_(*[
             and_(t.site_id == k[0], t.box_id == k[1], t.first_seq <= max(wanted[k]) + 1,
@@ -167,6 +186,9 @@ def _phase_row(tx: Tx, p: PhaseIn) -> dict[str, Any]:
 
 def _locked_rows(tx: Tx, by_vid: dict[str, list[int]]) -> dict[str, Row[Any]]:
     vids = sorted(by_vid)
+    if tx.db.is_postgres:
+        return {r.violation_id: r for r in pgbulk.select_locked(
+            tx.conn, violations, ["violation_id"], [(v,) for v in vids])}
     out: dict[str, Row[Any]] = {}
     for i in range(0, len(vids), _CHUNK):
         stmt = (select(violations).where(violations.c.violation_id.in_(vids[i:i + _CHUNK]))
@@ -247,6 +269,13 @@ def _ensure_cameras(tx: Tx, merged: Iterable[Merged]) -> None:
 
 def _update(tx: Tx, updated: dict[str, Merged]) -> None:
     if not updated:
+        return
+    if tx.db.is_postgres:
+        pgbulk.update_by_key(tx.conn, violations, ["violation_id"], [
+            {"violation_id": vid, **merge.to_row(m), "updated_ts": tx.now_ts}
+            for vid, m in sorted(updated.items())])
+        for vid, m in sorted(updated.items()):
+            tx.changes.add("violation", vid, m.site_id)
         return
     params = [{**merge.to_row(m), "updated_ts": tx.now_ts, "b_vid": vid}
               for vid, m in sorted(updated.items())]
