@@ -95,6 +95,7 @@ class Publisher:
         self._status_dirty = False
         self._alarms: list[str] = []
         self._box_info: dict[str, Any] = {}
+        self._connected_at: str | None = None  # when the current link's CONNECT was sent
         self._status_backlog: int | None = None  # the backlog the last status carried
         self._runtime_stats: dict[str, Any] = {}
         self._stats_due_s = time.monotonic() + settings.stats_interval_s
@@ -309,11 +310,13 @@ class Publisher:
 
     def _open_link(self) -> None:
         s = self.settings
+        connected_at = status.now_iso()  # the Will and this link's statuses share it
         with self._lock:
             info = dict(self._box_info)
+            self._connected_at = connected_at
         will = (self.topics.status, status.box_status(
             "offline", self.site_id, self.box_id, reason="connection_lost", with_time=False,
-            info=info))
+            info=info, connected_at=connected_at))
         with self._lock:
             self._n["connect_attempts"] += 1
         self._set_state(LinkState.CONNECTING)
@@ -514,9 +517,10 @@ class Publisher:
         deadline = self._stop_deadline_s or time.monotonic() + 1.0
         if link is not None and self._state is LinkState.CONNECTED:
             with self._lock:
-                info = dict(self._box_info)
+                info, connected_at = dict(self._box_info), self._connected_at
             self._send(link, self.topics.status, status.box_status(
-                "offline", self.site_id, self.box_id, reason="stopped", info=info), retain=True)
+                "offline", self.site_id, self.box_id, reason="stopped", info=info,
+                connected_at=connected_at), retain=True)
             # Give in-flight events a moment to be acknowledged; the rest are resent next run.
             while link.inflight and link.failure is None and time.monotonic() < deadline:
                 self._service_once_for_shutdown(link, deadline)
@@ -543,8 +547,9 @@ class Publisher:
         with self._lock:
             alarms, info = list(self._alarms), dict(self._box_info)
             self._status_backlog = backlog
+            connected_at = self._connected_at
         return status.box_status("online", self.site_id, self.box_id, alarms=alarms,
-                                 info=info, outbox_backlog=backlog)
+                                 info=info, outbox_backlog=backlog, connected_at=connected_at)
 
     def _update_alarms(self) -> None:
         use = self._store.usage()

@@ -36,13 +36,18 @@ def box_status(
     state: str, site_id: str, box_id: str, *, reason: str | None = None,
     alarms: list[str] | None = None, with_time: bool = True,
     info: dict[str, Any] | None = None, outbox_backlog: int | None = None,
+    connected_at: str | None = None,
 ) -> bytes:
     """`online` / `offline`; the Last Will is built without a time (it is fixed at connect).
-    `info` (version, model, config_version) and `outbox_backlog` (messages not yet
-    acknowledged by the broker) are added when given."""
+    `connected_at` (when the connection began; the same in the Will and in every status
+    sent on that connection) lets a consumer order a Will against the statuses of the next
+    connection. `info` (version, model, config_version) and `outbox_backlog` (messages not
+    yet acknowledged by the broker) are added when given."""
     msg: dict[str, Any] = {"state": state, "site_id": site_id, "box_id": box_id}
     if with_time:
         msg["time"] = now_iso()
+    if connected_at is not None:
+        msg["connected_at"] = connected_at
     if reason is not None:
         msg["reason"] = reason
     if alarms is not None:

@@ -115,20 +115,17 @@ def set_box_health(
 def record_box_status(
     tx: Tx, site_id: str, box_id: str, payload: Mapping[str, Any]
 ) -> bool:
-    """A retained box status message (online / offline, Last Will without a time)."""
+    """A retained box status message (online / offline, Last Will without a time); False
+    when it is older than the status the store has (see `_status_newer`)."""
     state = payload.get("state")
     if not isinstance(state, str):
         raise WireError("box status without a state")
     time = payload.get("time")
     time_ts = parse_iso_ts(time, "time") if isinstance(time, str) else tx.now_ts
     row = _box_row(tx, site_id, box_id)
-    if isinstance(time, str) and row.status_ts is not None and time_ts < row.status_ts:
+    newer, order_ts = _status_newer(payload, row, time_ts if isinstance(time, str) else None)
+    if not newer:
         return False
-    # The Last Will carries no time (it is fixed at CONNECT). It ends the status it follows,
-    # so it is ordered just after that one on the box's clock, not at this console's "now":
-    # with the box's clock a little behind ours, the box's next `online` (stamped by the
-    # box) would otherwise look older than the Will and be refused.
-    order_ts = time_ts if isinstance(time, str) else (row.status_ts or 0.0) + 0.001
     changed = row.state != state or row.since is None
     values: dict[str, Any] = {
         "state": state, "status": dict(payload), "status_ts": order_ts,
@@ -139,6 +136,38 @@ def record_box_status(
         values["last_seen_ts"] = max(row.last_seen_ts or 0.0, tx.now_ts)
     _update_box(tx, site_id, box_id, values)
     return True
+
+
+def _status_newer(
+    payload: Mapping[str, Any], row: Row[Any], time_ts: float | None
+) -> tuple[bool, float]:
+    """Whether a status supersedes the row's, and the order time to store.
+
+    The Last Will carries no time (it is fixed at CONNECT), and several replicas apply
+    the statuses each received at their own pace (one may replay a Will queued while it was
+    away after another applied the box's next `online`). So a status from a box that sends
+    `connected_at` (the time its connection began; in the Will too) is ordered by
+    (connected_at, Will after the statuses of its own connection, time): the Will of a
+    connection ends that connection only, never the next one. Without `connected_at` (older
+    boxes): by time, and a Will just after the status it follows."""
+    new_key, old_key = _connection_key(payload), _connection_key(row.status or {})
+    if new_key is not None and old_key is not None:
+        return new_key >= old_key, time_ts if time_ts is not None else new_key[0]
+    if time_ts is None:
+        return True, (row.status_ts or 0.0) + 0.001
+    return row.status_ts is None or time_ts >= row.status_ts, time_ts
+
+
+def _connection_key(status: Mapping[str, Any]) -> tuple[float, int, float] | None:
+    connected, time = status.get("connected_at"), status.get("time")
+    if not isinstance(connected, str):
+        return None
+    try:
+        c = parse_iso_ts(connected, "connected_at")
+        t = parse_iso_ts(time, "time") if isinstance(time, str) else None
+    except WireError:
+        return None
+    return (c, 1, 0.0) if t is None else (c, 0, t)
 
 
 @dataclass(frozen=True)
