@@ -4,11 +4,15 @@ MQTT publishing as a box (or an impostor) would, waiting."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -16,6 +20,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from console.centre.config import ConsoleConfig
 from console.centre.replica import Replica
 from publisher.settings import MqttConfig
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def console_config(db_url: str, port: int, *, client_id: str = "centre-test-a",
@@ -91,3 +97,64 @@ def event_topic(ev: dict[str, Any], prefix: str = "sitewarden") -> str:
 
 def sqlite_url(tmp: Path) -> str:
     return f"sqlite:///{tmp / 'centre.db'}"
+
+
+class ReplicaProcess:
+    """`sitewarden console FILE` in its own process (what a deployment runs), its log in a
+    file; kill() is SIGKILL: no clean stop, no last acknowledgements."""
+
+    def __init__(self, config: Path, client_id: str, log_path: Path) -> None:
+        self.config, self.client_id, self.log_path = config, client_id, log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "SITEWARDEN_CONSOLE_ID": self.client_id,
+               "PYTHONPATH": str(ROOT)}
+        self._log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "edge.cli", "console", str(self.config)],
+            stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_subscribed(self, count: int = 1, timeout_s: float = 30.0) -> None:
+        wait_for(lambda: self.log().count("MQTT ingest subscribed") >= count
+                 or (self.proc is not None and self.proc.poll() is not None), timeout_s,
+                 f"{self.client_id} to subscribe")
+        assert self.proc is not None and self.proc.poll() is None, self.log()[-3000:]
+
+    def kill(self) -> None:
+        self._end(signal.SIGKILL)
+
+    def stop(self) -> None:
+        self._end(signal.SIGTERM)
+
+    def _end(self, sig: signal.Signals) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def write_console_file(path: Path, db_url: str, port: int, http_port: int = 0,
+                       **extra: Any) -> Path:
+    cfg: dict[str, Any] = {
+        "title": "Load test centre", "timezone": "Asia/Shanghai",
+        "database": {"url": db_url},
+        "mqtt": {"host": "127.0.0.1", "port": port, "reconnect_initial_s": 0.05,
+                 "reconnect_max_s": 0.5, "keepalive_s": 5},
+        "ingest": {"retry_initial_s": 0.05, "retry_max_s": 0.5},
+        "http": {"enabled": http_port != 0, "port": http_port},
+        **extra,
+    }
+    path.write_text(json.dumps(cfg, indent=2))  # JSON is YAML
+    return path
