@@ -158,3 +158,21 @@ def write_console_file(path: Path, db_url: str, port: int, http_port: int = 0,
     }
     path.write_text(json.dumps(cfg, indent=2))  # JSON is YAML
     return path
+
+
+@contextmanager
+def sqlite_to_postgres(url: str) -> Iterator[None]:
+    """Every Store.open of a SQLite URL opens `url` instead: the console's own API tests,
+    written on SQLite, run unchanged on PostgreSQL."""
+    from console.store import Store
+
+    original = Store.open.__func__  # type: ignore[attr-defined]
+
+    def open_pg(cls: type[Store], db_url: str, **kw: Any) -> Store:
+        return original(cls, url if db_url.startswith("sqlite") else db_url, **kw)  # type: ignore[no-any-return]
+
+    Store.open = classmethod(open_pg)  # type: ignore[method-assign,assignment]
+    try:
+        yield
+    finally:
+        Store.open = classmethod(original)  # type: ignore[method-assign,assignment]
