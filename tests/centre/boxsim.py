@@ -104,7 +104,7 @@ def _violation(b: BoxPlan, v: int, rng: random.Random) -> None:
     for n, (ph, t, count, ended, reason) in enumerate(steps):
         ready = reason == "evidence_ready"
         data = ViolationData(
-            violation_id=vid, phase=ph, site_id=b.site_id, box_id=b.box_id,  # type: ignore[arg-type]
+            violation_id=vid, phase=ph, site_id=b.site_id, box_id=b.box_id,
             camera_id=b.camera_id, zone_id="press", zone_label="1号冲压机 危险区域",
             kind="danger_zone", alarm_type="intrusion", count=count,
             max_count=max(count, peak if n else 1), started_at=start.isoformat(),
@@ -162,7 +162,7 @@ class BoxFleet:
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"sim-{b.site_id}-{b.box_id}",
                         clean_session=False)
         c.max_inflight_messages_set(50)
-        c.reconnect_delay_set(0.05, 0.5)
+        c.reconnect_delay_set(0.05, 0.5)  # type: ignore[arg-type]  # seconds; floats work
         status = f"{PREFIX}/{b.site_id}/{b.box_id}/status"
         ids = {"site_id": b.site_id, "box_id": b.box_id}
         link = {"connected_at": ""}
@@ -236,3 +236,34 @@ def _wait_connected(client: mqtt.Client, timeout_s: float = 30.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("a simulated box did not reconnect")
         time.sleep(0.01)
+
+
+class Blaster:
+    """Publishes pre-encoded messages as fast as the broker takes them, over a few
+    connections (a benchmark needs the console to be the bottleneck, not 1,000 paho
+    threads); topics still name each message's own box."""
+
+    def __init__(self, port: int, connections: int = 8, inflight: int = 500) -> None:
+        self.clients = []
+        for i in range(connections):
+            c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"blaster-{i}")
+            c.max_inflight_messages_set(inflight)
+            c.connect("127.0.0.1", port)
+            c.loop_start()
+            self.clients.append(c)
+        self._infos: list[mqtt.MQTTMessageInfo] = []
+
+    def publish(self, messages: list[Message]) -> None:
+        n = len(self.clients)
+        for i, (t, payload) in enumerate(messages):
+            self._infos.append(self.clients[i % n].publish(t, payload, qos=1))
+
+    def wait(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        for info in self._infos:
+            info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+
+    def stop(self) -> None:
+        for c in self.clients:
+            c.disconnect()
+            c.loop_stop()

@@ -63,8 +63,9 @@ def running(cfg: ConsoleConfig) -> Iterator[Replica]:
     replica = Replica(cfg)
     replica.start()
     try:
-        assert replica.subscriber is not None
-        wait_for(lambda: replica.subscriber.stats()["subscribed"], 10, "the subscription")
+        sub = replica.subscriber
+        assert sub is not None
+        wait_for(lambda: sub.stats()["subscribed"], 10, "the subscription")
         yield replica
     finally:
         replica.stop()
@@ -169,7 +170,7 @@ def sqlite_to_postgres(url: str) -> Iterator[None]:
     original = Store.open.__func__  # type: ignore[attr-defined]
 
     def open_pg(cls: type[Store], db_url: str, **kw: Any) -> Store:
-        return original(cls, url if db_url.startswith("sqlite") else db_url, **kw)  # type: ignore[no-any-return]
+        return original(cls, url if db_url.startswith("sqlite") else db_url, **kw)
 
     Store.open = classmethod(open_pg)  # type: ignore[method-assign,assignment]
     try:
