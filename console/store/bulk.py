@@ -10,7 +10,7 @@ apply the same events both ways and compare).
     insert_ignore_many(tx, table, rows)          INSERT ... ON CONFLICT DO NOTHING, the keys
                                                  actually inserted
     record_sequences(conn, seqs_by_box)          sequences.record for many numbers
-    apply_phases(tx, phases)                     ingest.apply_phase for a run of phases
+    apply_phases(tx, phases)                     the phases of a batch, merged together
 """
 
 from __future__ import annotations
@@ -146,8 +146,8 @@ def _add(ranges: list[Range], seq: int) -> bool:
 
 
 def apply_phases(tx: Tx, phases: Sequence[PhaseIn]) -> list[str | None]:
-    """Merge a run of phases whose event ids are new (see ingest.apply_phase); one error
-    (None: merged, or merged before) per phase, in order."""
+    """Merge phases whose event ids are new, in their order, as merging them one by one
+    would; one error (None: merged, or merged before) per phase."""
     errors: list[str | None] = [None] * len(phases)
     stored = insert_ignore_many(tx, violation_phases, [_phase_row(tx, p) for p in phases])
     todo = [i for i, p in enumerate(phases) if (p.env.event_id,) in stored]

@@ -8,16 +8,17 @@ One batch is one transaction (the MQTT ingest acknowledges only after it committ
   2. each event's id goes into events_seen (INSERT ... ON CONFLICT DO NOTHING: a duplicate
      delivered to two replicas at once waits for the first one's commit and is then a
      `duplicate` there; known -> nothing else happens);
-  3. each new event's effect: violation phase (merge.py, under the violation row's lock),
-     camera or box state (devices.py), decision (review.py);
+  3. each new event's effect: the violation phases first, all together (merge.py, under
+     the violation rows' locks), then decisions (review.py) and camera or box states
+     (devices.py) in arrival order: they commute with the phases by design;
   4. last, the rows of every box the batch touches are locked, in sorted order, and their
      sequence ranges, sequence summary and last-seen time are written. Only this
      read-modify-write needs the box's lock, and taking it at the end holds it for the
      shortest time: two replicas with batches over the same boxes (every batch touches
      most boxes of a fleet) overlap for everything else instead of running one after the
      other. (Taken first, the locks made two replicas no faster than one.)
-The ids, sequences and runs of consecutive phases are written set-at-a-time (bulk.py),
-with the same outcome as one by one in arrival order. A deadlock between replicas (rare:
+The ids, sequences and phases are written set-at-a-time (bulk.py), with the same outcome
+as one by one in arrival order. A deadlock between replicas (rare:
 the same duplicate in both batches) aborts one transaction, which is run again whole.
 """
 
@@ -119,19 +120,25 @@ def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
     that applying its events one by one, in order, would give."""
     fresh = _claim_ids(tx, items)
     results: list[IngestResult | None] = [None] * len(items)
-    run: list[int] = []  # consecutive new phases, merged together
+    phases: list[int] = []  # every new phase of the batch, merged together
+    others: list[int] = []  # decisions and states, one by one after them
     for i, item in enumerate(items):
         if isinstance(item, Unapplied):
             results[i] = item.result
         elif i not in fresh:
             kind, ref, _ = _kind_and_ref(item)
             results[i] = IngestResult(item.env.event_id, "duplicate", kind, ref)
-        elif isinstance(item, PhaseIn):
-            run.append(i)
         else:
-            _flush_phases(tx, items, run, results)
-            results[i] = _apply_other(tx, item)
-    _flush_phases(tx, items, run, results)
+            (phases if isinstance(item, PhaseIn) else others).append(i)
+    # Phases, decisions and states commute (a decision before its violation waits in the
+    # audit log and applies when it is created; merges never touch the review columns;
+    # states are ordered by their own times), so the phases need not be cut into runs at
+    # every decision: one set-at-a-time merge for all of them.
+    _flush_phases(tx, items, phases, results)
+    for i in others:
+        item = items[i]
+        assert isinstance(item, ReviewIn | StateIn)
+        results[i] = _apply_other(tx, item)
     keys = {_kind_and_ref(i)[2] for i in items if not isinstance(i, Unapplied)}
     keys |= {k for i in items if (k := _source_box(i.env)) is not None}
     locked = _lock_boxes(tx, sorted(keys))
