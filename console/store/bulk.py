@@ -166,12 +166,12 @@ def apply_phases(tx: Tx, phases: Sequence[PhaseIn]) -> list[str | None]:
             (updated if row is not None else created)[vid] = merged
     late = _create(tx, created, by_vid, phases)
     if late:  # created by a concurrent writer meanwhile: merge into what it wrote
-        rows = _locked_rows(tx, {v: by_vid[v] for v in late})
+        rows.update(_locked_rows(tx, {v: by_vid[v] for v in late}))
         for vid in late:
             merged = _fold(phases, by_vid[vid], rows[vid], errors)
             if merged is not None:
                 updated[vid] = merged
-    _update(tx, updated)
+    _update(tx, updated, rows)
     return errors
 
 
@@ -230,13 +230,13 @@ def _create(
     writer created first."""
     if not created:
         return []
-    pending = review.pending_reviews(tx, {v: m.site_id for v, m in created.items()})
+    pending = review.pending_many(tx, {v: m.site_id for v, m in created.items()})
     values = []
     for vid, m in created.items():
-        extra, n_decisions = pending.get(vid, ({}, 0))
+        extra, n_events = pending.get(vid, ({}, 0))
         values.append({
-            **merge.to_row(m), "violation_id": vid, "overdue": False,
-            **_all_review_columns(extra), "version": m.version + n_decisions,
+            **merge.to_row(m), "violation_id": vid, **_all_review_columns(extra),
+            "version": m.version + n_events,
             "created_ts": tx.now_ts, "updated_ts": tx.now_ts,
         })
     inserted = {k[0] for k in insert_ignore_many(tx, violations, values)}
@@ -247,13 +247,14 @@ def _create(
 
 
 # A multi-row INSERT needs the same columns in every row: the review columns a pending
-# decision may set, None where it set none.
+# decision or overdue mark may set, None (not overdue) where it set none.
 _REVIEW_COLUMNS = (*review.DECISION_FIELDS, "decision_ts", "decision_event_id",
-                   "claimed_by", "claimed_at", "claimed_ts")
+                   "claimed_by", "claimed_at", "claimed_ts", "overdue_at", "overdue_ts")
 
 
 def _all_review_columns(extra: dict[str, Any]) -> dict[str, Any]:
-    return {c: extra.get(c) for c in _REVIEW_COLUMNS}
+    return {**{c: extra.get(c) for c in _REVIEW_COLUMNS},
+            "overdue": bool(extra.get("overdue", False))}
 
 
 def _ensure_cameras(tx: Tx, merged: Iterable[Merged]) -> None:
@@ -267,21 +268,28 @@ def _ensure_cameras(tx: Tx, merged: Iterable[Merged]) -> None:
         tx.changes.add("camera", "/".join(key), key[0])
 
 
-def _update(tx: Tx, updated: dict[str, Merged]) -> None:
+def _update(tx: Tx, updated: dict[str, Merged], rows: dict[str, Row[Any]]) -> None:
     if not updated:
         return
+    for vid, m in sorted(updated.items()):
+        tx.changes.add("violation", vid, m.site_id)
     if tx.db.is_postgres:
+        # Every merge column, whether changed or not: PostgreSQL compares the values, so an
+        # unchanged indexed column still allows a HOT update.
         pgbulk.update_by_key(tx.conn, violations, ["violation_id"], [
             {"violation_id": vid, **merge.to_row(m), "updated_ts": tx.now_ts}
             for vid, m in sorted(updated.items())])
-        for vid, m in sorted(updated.items()):
-            tx.changes.add("violation", vid, m.site_id)
         return
-    params = [{**merge.to_row(m), "updated_ts": tx.now_ts, "b_vid": vid}
-              for vid, m in sorted(updated.items())]
-    cols = [k for k in params[0] if k != "b_vid"]
-    stmt = (update(violations).where(violations.c.violation_id == bindparam("b_vid"))
-            .values({c: bindparam(c, type_=violations.c[c].type) for c in cols}))
-    tx.conn.execute(stmt, params)
+    # SQLite rewrites the index entries of every column an UPDATE names: only the columns
+    # that changed, one executemany per set of them.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for vid, m in sorted(updated.items()):
-        tx.changes.add("violation", vid, m.site_id)
+        before, after = merge.to_row(merge.from_row(rows[vid])), merge.to_row(m)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        groups.setdefault(tuple(changed), []).append(
+            {**changed, "updated_ts": tx.now_ts, "b_vid": vid})
+    for cols, params in groups.items():
+        stmt = (update(violations).where(violations.c.violation_id == bindparam("b_vid"))
+                .values({c: bindparam(c, type_=violations.c[c].type)
+                         for c in (*cols, "updated_ts")}))
+        tx.conn.execute(stmt, params)

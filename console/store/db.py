@@ -56,6 +56,7 @@ class Database:
     def __init__(self, url: str, *, busy_timeout_s: float = 10.0, echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.dialect = make_url(self.url).get_backend_name()
+        self._insert_ignore: dict[str, Any] = {}
         if self.dialect == "sqlite":
             self.engine = _sqlite_engine(self.url, busy_timeout_s, echo)
         else:
@@ -93,11 +94,16 @@ class Database:
 
     def insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
         """INSERT that does nothing on a key conflict; True when the row was inserted."""
-        dialect_insert = postgresql.insert if self.is_postgres else sqlite.insert
-        key = next(iter(table.primary_key.columns))
-        # RETURNING, not rowcount: psycopg through SQLAlchemy 2.1 reports rowcount -1 here.
-        stmt = dialect_insert(table).values(**values).on_conflict_do_nothing().returning(key)
-        return conn.execute(stmt).first() is not None
+        stmt = self._insert_ignore.get(table.name)
+        if stmt is None:
+            dialect_insert = postgresql.insert if self.is_postgres else sqlite.insert
+            key = next(iter(table.primary_key.columns))
+            # RETURNING, not rowcount: psycopg through SQLAlchemy 2.1 reports rowcount -1 here.
+            stmt = self._insert_ignore[table.name] = (
+                dialect_insert(table).on_conflict_do_nothing().returning(key))
+        # Values as parameters of one statement per table, not baked in with .values():
+        # building a statement per row cost more than executing it (ingest's hot path).
+        return conn.execute(stmt, values).first() is not None
 
     def close(self) -> None:
         self.engine.dispose()

@@ -9,17 +9,19 @@ One batch is one transaction (the MQTT ingest acknowledges only after it committ
      delivered to two replicas at once waits for the first one's commit and is then a
      `duplicate` there; known -> nothing else happens);
   3. each new event's effect: the violation phases first, all together (merge.py, under
-     the violation rows' locks), then decisions (review.py) and camera or box states
-     (devices.py) in arrival order: they commute with the phases by design;
+     the violation rows' locks), then decisions and overdue marks (review.py) and camera
+     or box states (devices.py) in arrival order: they commute with the phases by design;
   4. last, the rows of every box the batch touches are locked, in sorted order, and their
-     sequence ranges, sequence summary and last-seen time are written. Only this
-     read-modify-write needs the box's lock, and taking it at the end holds it for the
-     shortest time: two replicas with batches over the same boxes (every batch touches
-     most boxes of a fleet) overlap for everything else instead of running one after the
-     other. (Taken first, the locks made two replicas no faster than one.)
+     sequence ranges (a duplicate's number counts too: a box's own decisions and overdue
+     marks are known to its store before their numbered events come back through it),
+     sequence summary and last-seen time are written. Only this read-modify-write needs
+     the box's lock, and taking it at the end holds it for the shortest time: two replicas
+     with batches over the same boxes (every batch touches most boxes of a fleet) overlap
+     for everything else instead of running one after the other. (Taken first, the locks
+     made two replicas no faster than one.)
 The ids, sequences and phases are written set-at-a-time (bulk.py), with the same outcome
-as one by one in arrival order. A deadlock between replicas (rare:
-the same duplicate in both batches) aborts one transaction, which is run again whole.
+as one by one in arrival order. A deadlock between replicas (rare: the same duplicate in
+both batches) aborts one transaction, which is run again whole.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from console.store.tables import boxes, events_seen
 from console.store.tx import Tx
 from console.store.wire import (
     Envelope,
+    OverdueIn,
     Parsed,
     PhaseIn,
     ReviewIn,
@@ -95,6 +98,8 @@ def _kind_and_ref(p: Parsed) -> tuple[str, str, BoxKey]:
         return "violation", p.data.violation_id, (p.data.site_id, p.data.box_id)
     if isinstance(p, ReviewIn):
         return "decision", p.data.violation_id, (p.data.site_id, p.data.box_id)
+    if isinstance(p, OverdueIn):
+        return "overdue", p.data.violation_id, (p.data.site_id, p.data.box_id)
     key = (p.site_id, p.box_id)
     if p.camera_id is None:
         return "box", f"{p.site_id}/{p.box_id}", key
@@ -121,7 +126,7 @@ def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
     fresh = _claim_ids(tx, items)
     results: list[IngestResult | None] = [None] * len(items)
     phases: list[int] = []  # every new phase of the batch, merged together
-    others: list[int] = []  # decisions and states, one by one after them
+    others: list[int] = []  # decisions, overdue marks and states, one by one after them
     for i, item in enumerate(items):
         if isinstance(item, Unapplied):
             results[i] = item.result
@@ -137,7 +142,7 @@ def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
     _flush_phases(tx, items, phases, results)
     for i in others:
         item = items[i]
-        assert isinstance(item, ReviewIn | StateIn)
+        assert isinstance(item, ReviewIn | OverdueIn | StateIn)
         results[i] = _apply_other(tx, item)
     keys = {_kind_and_ref(i)[2] for i in items if not isinstance(i, Unapplied)}
     keys |= {k for i in items if (k := _source_box(i.env)) is not None}
@@ -168,16 +173,15 @@ def _claim_ids(tx: Tx, items: list[Item]) -> set[int]:
 def _record_sequences(
     tx: Tx, items: list[Item], fresh: set[int], locked: dict[BoxKey, _BoxState]
 ) -> None:
-    """The sequence numbers of the new events (and of the unapplied ones, which the box did
-    send) into their boxes' ranges and summaries."""
+    """The sequence numbers of the batch's events into their boxes' ranges and summaries:
+    new ones, duplicates (a box's own decisions and overdue marks are known to its store
+    before their numbered events come back) and unapplied ones (the box did send them)."""
     by_box: dict[BoxKey, list[int]] = {}
     for i, item in enumerate(items):
         key = _source_box(item.env)
         if key is None:
             continue
-        if not isinstance(item, Unapplied):
-            if i not in fresh:
-                continue
+        if i in fresh:  # the box itself spoke: it is alive
             locked[key].dirty = locked[key].heard = True
         if item.env is not None and item.env.sequence is not None:
             by_box.setdefault(key, []).append(item.env.sequence)
@@ -251,10 +255,12 @@ def _flush_phases(
     run.clear()
 
 
-def _apply_other(tx: Tx, p: ReviewIn | StateIn) -> IngestResult:
+def _apply_other(tx: Tx, p: ReviewIn | OverdueIn | StateIn) -> IngestResult:
     error = None
     if isinstance(p, ReviewIn):
         error = review.apply_review_event(tx, p)
+    elif isinstance(p, OverdueIn):
+        error = review.apply_overdue_event(tx, p)
     else:
         _apply_state(tx, p)
     return _result(p, error)

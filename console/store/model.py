@@ -196,7 +196,8 @@ class Box:
 @dataclass(frozen=True)
 class IngestResult:
     """status: applied | duplicate (id seen before) | ignored (type not for the console) |
-    invalid (malformed; `error` says why). kind: violation | camera | box | decision."""
+    invalid (malformed; `error` says why). kind: violation | camera | box | decision |
+    overdue."""
 
     event_id: str | None
     status: str

@@ -16,6 +16,11 @@ Rules:
   - Decisions arriving as events apply only when newer than the violation's current decision
     (`decision_ts`); one that arrives before its violation is applied when the violation is
     created. Each one counts in `version` either way, so arrival order never shows.
+  - Overdue: marked once per violation, here (mark_overdue) or by a box whose
+    `sitewarden.violation.overdue` event arrives (a centre). Both carry the same
+    deterministic event id, logged as seen, so whichever comes second is a duplicate. An
+    overdue event that arrives before its violation is applied when it is created. Overdue
+    is a fact about the past: it stays when the violation is decided or reopened.
 """
 
 from __future__ import annotations
@@ -32,7 +37,15 @@ from console.store.scope import Actor, Scope
 from console.store.tables import audit as audit_table
 from console.store.tables import events_seen, violations
 from console.store.tx import Tx
-from console.store.wire import REVIEW_TYPE, ReviewIn, iso_utc, new_event_id
+from console.store.wire import (
+    REVIEW_TYPE,
+    OverdueIn,
+    ReviewIn,
+    iso_utc,
+    new_event_id,
+    overdue_event_id,
+)
+from publisher.events import OVERDUE_TYPE
 
 DECISION_FIELDS = (
     "decision", "decision_reason", "decision_comment", "dispatched_to", "decided_by",
@@ -194,9 +207,39 @@ def mark_overdue(
     system = Actor.system()
     for row in due:
         _write(tx, row, {"overdue": True, "overdue_at": iso_utc(now_ts), "overdue_ts": now_ts})
-        _log(tx, row, system, "overdue", after_s=after_s,
-             unhandled_for_s=round(now_ts - row.started_ts, 3))
+        eid = overdue_event_id(row.violation_id)
+        tx.insert_ignore(events_seen, {"event_id": eid, "type": OVERDUE_TYPE,
+                                       "site_id": row.site_id, "box_id": row.box_id,
+                                       "received_ts": tx.now_ts})
+        audit.append(tx, actor=system.name, action="overdue", event_id=eid,
+                     violation_id=row.violation_id, site_id=row.site_id,
+                     detail={"after_s": after_s,
+                             "unhandled_for_s": round(now_ts - row.started_ts, 3)})
     return [row.violation_id for row in due]
+
+
+def apply_overdue_event(tx: Tx, o: OverdueIn) -> str | None:
+    """A box's escalation: logged once; the violation is overdue from `overdue_at` (the
+    earliest wins). An error when it names another site's or box's violation."""
+    d = o.data
+    row = tx.conn.execute(
+        select(violations).where(violations.c.violation_id == d.violation_id).with_for_update()
+    ).first()
+    if row is not None and (row.site_id, row.box_id) != (d.site_id, d.box_id):
+        return (f"violation {d.violation_id} belongs to {row.site_id}/{row.box_id}, "
+                f"not {d.site_id}/{d.box_id}")
+    logged = audit.append(
+        tx, actor=Actor.system().name, action="overdue",
+        detail={"after_s": d.after_s, "source": o.env.raw.get("source")},
+        violation_id=d.violation_id, site_id=d.site_id, ts=o.overdue_ts, at=d.overdue_at,
+        event_id=o.env.event_id,
+    )
+    if not logged or row is None:
+        return None  # logged before, or pending_values applies it when the violation comes
+    earlier = not row.overdue or row.overdue_ts is None or o.overdue_ts < row.overdue_ts
+    _write(tx, row, {"overdue": True, "overdue_at": d.overdue_at, "overdue_ts": o.overdue_ts}
+           if earlier else {})
+    return None
 
 
 def apply_review_event(tx: Tx, r: ReviewIn) -> str | None:
@@ -218,7 +261,7 @@ def apply_review_event(tx: Tx, r: ReviewIn) -> str | None:
     )
     if not logged or row is None:
         # logged before (id pruned from events_seen since), or the violation has not
-        # arrived yet: pending_review_values applies it then
+        # arrived yet: pending_values applies it then
         return None
     current = (row.decision_ts, row.decision_event_id or "")
     newer = row.decision_ts is None or (r.decided_ts, r.env.event_id) > current
@@ -243,34 +286,42 @@ def _event_after(r: ReviewIn) -> dict[str, Any]:
     }
 
 
-def pending_review_values(
-    tx: Tx, violation_id: str, site_id: str
-) -> tuple[dict[str, Any], int]:
-    """For a violation being created: the newest decision of its site that arrived before
-    it (column values), and how many such decision events there were (they count in
-    `version`)."""
-    return pending_reviews(tx, {violation_id: site_id}).get(violation_id, ({}, 0))
+def pending_values(tx: Tx, violation_id: str, site_id: str) -> tuple[dict[str, Any], int]:
+    """For a violation being created: what events of its site that arrived before it say
+    (the newest decision, the earliest overdue mark) as column values, and how many such
+    events there were (they count in `version`)."""
+    return pending_many(tx, {violation_id: site_id}).get(violation_id, ({}, 0))
 
 
-def pending_reviews(
+def pending_many(
     tx: Tx, site_by_violation: dict[str, str]
 ) -> dict[str, tuple[dict[str, Any], int]]:
-    """pending_review_values for many violations being created, in one query; only those
-    with decisions are in the answer."""
+    """pending_values for many violations being created (an ingest batch), in one query;
+    only those with such events are in the answer."""
     a = audit_table.c
     found: dict[str, list[Any]] = {}
     vids = sorted(site_by_violation)
     for i in range(0, len(vids), 500):
-        for r in tx.conn.execute(select(a.violation_id, a.site_id, a.detail, a.event_id).where(
+        for r in tx.conn.execute(select(
+            a.violation_id, a.site_id, a.action, a.detail, a.event_id, a.ts, a.at,
+        ).where(
             a.violation_id.in_(vids[i:i + 500]), a.event_id.is_not(None),
-            a.action.in_(("decide", "reopen")),
+            a.action.in_(("decide", "reopen", "overdue")),
         )):
             if r.site_id == site_by_violation[r.violation_id]:
                 found.setdefault(r.violation_id, []).append(r)
-    out: dict[str, tuple[dict[str, Any], int]] = {}
-    for vid, logged in found.items():
-        newest = max(logged, key=lambda r: (r.detail["decision_ts"], r.event_id))
-        values = {**newest.detail["after"], "decision_ts": newest.detail["decision_ts"],
-                  "decision_event_id": newest.event_id}
-        out[vid] = (values, len(logged))
-    return out
+    return {vid: (_pending(logged), len(logged)) for vid, logged in found.items()}
+
+
+def _pending(logged: list[Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    decisions = [r for r in logged if r.action != "overdue"]
+    if decisions:
+        newest = max(decisions, key=lambda r: (r.detail["decision_ts"], r.event_id))
+        values.update(newest.detail["after"], decision_ts=newest.detail["decision_ts"],
+                      decision_event_id=newest.event_id)
+    overdue = [r for r in logged if r.action == "overdue"]
+    if overdue:
+        first = min(overdue, key=lambda r: (r.ts, r.event_id))
+        values.update(overdue=True, overdue_at=first.at, overdue_ts=first.ts)
+    return values

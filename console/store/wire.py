@@ -6,6 +6,8 @@ Handled types:
     sitewarden.camera.<state>     data: site_id, box_id, camera_id, state (+ detail fields)
     sitewarden.box.<state>        data: site_id, box_id, state degraded|ok (+ detail fields)
     sitewarden.review.decided     data: publisher.events.ReviewData
+    sitewarden.violation.overdue  data: publisher.events.OverdueData (a box's escalation;
+                                  marks the violation overdue, any arrival order)
 
 `review.decided` (defined here; the edge does not emit it yet):
     source   /sitewarden/<site_id>/<box_id> of the console that decided (a box), or any
@@ -32,7 +34,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from console.store.model import AuditEntry, Decision, Violation
-from publisher.events import ReviewData, ViolationData, source_uri
+from publisher.events import (
+    OVERDUE_TYPE,
+    OverdueData,
+    ReviewData,
+    ViolationData,
+    event_id,
+    source_uri,
+)
 
 REVIEW_TYPE = "sitewarden.review.decided"
 _SOURCE = re.compile(r"^/sitewarden/(?P<site>[^/]+)/(?P<box>[^/]+)$")
@@ -110,7 +119,14 @@ class ReviewIn:
     decided_ts: float
 
 
-Parsed = PhaseIn | StateIn | ReviewIn
+@dataclass(frozen=True)
+class OverdueIn:
+    env: Envelope
+    data: OverdueData
+    overdue_ts: float
+
+
+Parsed = PhaseIn | StateIn | ReviewIn | OverdueIn
 
 
 def parse_envelope(event: Mapping[str, Any]) -> Envelope:
@@ -151,6 +167,8 @@ def parse(event: Mapping[str, Any]) -> Parsed:
     is a sitewarden type the console does not handle."""
     env = parse_envelope(event)
     data = dict(env.raw["data"])
+    if env.type == OVERDUE_TYPE:  # in the violation family, but not a phase
+        return _overdue(env, data)
     if env.family == "violation":
         return _phase(env, data)
     if env.family in ("camera", "box"):
@@ -208,6 +226,15 @@ def _review(env: Envelope, data: dict[str, Any]) -> ReviewIn:
     return ReviewIn(env=env, data=rd, decided_ts=parse_iso_ts(rd.decided_at, "decided_at"))
 
 
+def _overdue(env: Envelope, data: dict[str, Any]) -> OverdueIn:
+    try:
+        od = OverdueData.model_validate(data)
+    except ValidationError as e:
+        raise WireError(f"overdue data: {_first_error(e)}") from None
+    _check_source(env, od.site_id, od.box_id)
+    return OverdueIn(env=env, data=od, overdue_ts=parse_iso_ts(od.overdue_at, "overdue_at"))
+
+
 def _first_error(e: ValidationError) -> str:
     err = e.errors()[0]
     where = ".".join(str(p) for p in err["loc"]) or "data"
@@ -235,6 +262,13 @@ def review_event(v: Violation, entry: AuditEntry, source: str | None = None) -> 
         "subject": f"{v.camera_id}/{v.zone_id}", "time": entry.at,
         "datacontenttype": "application/json", "data": data.model_dump(mode="json"),
     }
+
+
+def overdue_event_id(violation_id: str) -> str:
+    """The id of a violation's one overdue event, the same wherever it is marked (the
+    box's publisher.events.overdue_event, this store's mark_overdue): the box's event
+    coming back, or reaching a centre that marked it itself, is a duplicate."""
+    return event_id(violation_id, "overdue")
 
 
 def new_event_id() -> str:

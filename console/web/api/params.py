@@ -7,11 +7,15 @@ import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from fastapi import Query
+from fastapi import Depends, Query
 
 from console.store import InvalidInput, ViolationFilter
 from console.web.api.models import DecisionFilter
+from console.web.context import ConsoleContext
+from console.web.security import context
 
+DEFAULT_DAYS = 30
+MAX_DAYS = 400  # a year and a bit: per-day rows and exports stay bounded
 _EPOCH = re.compile(r"^-?\d+(\.\d+)?$")
 TIME_DOC = ("ISO 8601 with offset (2026-03-14T09:00:00+08:00), or epoch seconds; a time "
             "without offset is read in the site's time zone")
@@ -67,3 +71,24 @@ class ListQuery:
             overdue=self.overdue, since_ts=optional_time(self.since, tz, "since"),
             until_ts=optional_time(self.until, tz, "until"),
         )
+
+
+class Period:
+    """since/until parameters (a dependency); default: the last 30 days."""
+
+    def __init__(self, since: str | None = Query(None, description="default: 30 days before "
+                                                 "`until`; " + TIME_DOC),
+                 until: str | None = Query(None, description="default: now; " + TIME_DOC),
+                 ctx: ConsoleContext = Depends(context)) -> None:
+        tz = ctx.timezone
+        end = optional_time(until, tz, "until")
+        self.until_ts = ctx.store.clock() if end is None else end
+        start = optional_time(since, tz, "since")
+        self.since_ts = self.until_ts - DEFAULT_DAYS * 86400.0 if start is None else start
+        if self.until_ts <= self.since_ts:
+            raise InvalidInput("until must be after since")
+        if self.until_ts - self.since_ts > MAX_DAYS * 86400.0:
+            raise InvalidInput(f"a period of at most {MAX_DAYS} days")
+
+    def iso(self, ts: float, ctx: ConsoleContext) -> str:
+        return datetime.fromtimestamp(ts, ctx.timezone).isoformat(timespec="seconds")

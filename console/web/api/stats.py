@@ -14,15 +14,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from console.roles import Action
-from console.store import InvalidInput, Stats
+from console.store import Stats
 from console.web.api.models import StatsOut
-from console.web.api.params import TIME_DOC, optional_time
+from console.web.api.params import Period
 from console.web.context import ConsoleContext
 from console.web.security import Principal, context, require
 
 router = APIRouter(prefix="/api", tags=["stats"])
-DEFAULT_DAYS = 30
-MAX_DAYS = 400  # a year and a bit: per-day rows stay bounded
 _BOM = "\ufeff"  # Excel reads a CSV as UTF-8 (Chinese zone labels) only with it
 
 
@@ -40,25 +38,6 @@ _COLUMNS = {
     Table.FALSE_ALARMS_BY_CAMERA: ["site_id", "box_id", "camera_id", "decided",
                                    "false_alarms", "rate"],
 }
-
-
-class Period:
-    """since/until parameters (a dependency); default: the last 30 days."""
-
-    def __init__(self, since: str | None = Query(None, description="default: 30 days before "
-                                                 "`until`; " + TIME_DOC),
-                 until: str | None = Query(None, description="default: now; " + TIME_DOC),
-                 ctx: ConsoleContext = Depends(context)) -> None:
-        tz = ctx.timezone
-        end = optional_time(until, tz, "until")
-        self.until_ts = ctx.store.clock() if end is None else end
-        start = optional_time(since, tz, "since")
-        self.since_ts = self.until_ts - DEFAULT_DAYS * 86400.0 if start is None else start
-        if self.until_ts - self.since_ts > MAX_DAYS * 86400.0:
-            raise InvalidInput(f"a period of at most {MAX_DAYS} days")
-
-    def iso(self, ts: float, ctx: ConsoleContext) -> str:
-        return datetime.fromtimestamp(ts, ctx.timezone).isoformat(timespec="seconds")
 
 
 def _stats(ctx: ConsoleContext, principal: Principal, p: Period) -> Stats:

@@ -68,8 +68,10 @@ class Api:
         return response.json()
 
 
-def make_context(store: Store, evidence_root: Path, **kw: Any) -> ConsoleContext:
-    return ConsoleContext(store=store, http=HttpConfig(), timezone=ZoneInfo("Asia/Shanghai"),
+def make_context(store: Store, evidence_root: Path, *, http: HttpConfig | None = None,
+                 **kw: Any) -> ConsoleContext:
+    return ConsoleContext(store=store, http=http or HttpConfig(),
+                          timezone=ZoneInfo("Asia/Shanghai"),
                           evidence=LocalEvidence(evidence_root), **kw)
 
 
