@@ -1,4 +1,5 @@
-"""One console replica of a monitoring centre: web server, MQTT ingest, overdue watcher.
+"""One console replica of a monitoring centre: web server, MQTT ingest, overdue watcher
+(console/web/overdue.py).
 
     replica = Replica(cfg)          # opens (and migrates) the database
     replica.start()                 # threads; returns once the web server listens
@@ -19,11 +20,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from console.centre.app import create_centre_app
+from console.centre.app import centre_context
 from console.centre.config import ConsoleConfig
 from console.centre.ingest import Ingest
 from console.centre.mqtt import Subscriber
 from console.store import Store
+from console.web.app import create_app
+from console.web.overdue import OverdueWatcher
 from console.web.server import ConsoleServer
 
 log = logging.getLogger(__name__)
@@ -53,12 +56,14 @@ class Replica:
             # subscriber, which sends them before it disconnects.
             self.parts += [Part("ingest", self.ingest.run, self.ingest.stop),
                            Part("mqtt", self.subscriber.run, self.subscriber.stop)]
-        # The overdue watcher (api branch) joins here as one more Part once it lands.
+        self.ctx = centre_context(cfg, self.store, ingest_stats=self.stats,
+                                  link_stats=self._link_stats, version=version)
+        # Every replica runs one: the store's row locks mark each violation once.
+        self.overdue = OverdueWatcher(self.ctx)
+        self.parts.append(Part("overdue", self.overdue.run, self.overdue.stop))
         self.server: ConsoleServer | None = None
         if cfg.http.enabled:
-            app = create_centre_app(cfg, self.store, ingest_stats=self.stats,
-                                    link_stats=self._link_stats, version=version)
-            self.server = ConsoleServer(app, cfg.http.host, cfg.http.port)
+            self.server = ConsoleServer(create_app(self.ctx), cfg.http.host, cfg.http.port)
         self._stopped = threading.Event()
 
     def _ack(self, messages: list[Any]) -> None:

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def console_config(db_url: str, port: int, *, client_id: str = "centre-test-a",
-                   http: bool = False, **sections: Any) -> ConsoleConfig:
+                   serve: bool = False, **sections: Any) -> ConsoleConfig:
     raw: dict[str, Any] = {
         "title": "Test centre", "timezone": "Asia/Shanghai",
         "database": {"url": db_url},
@@ -33,7 +33,7 @@ def console_config(db_url: str, port: int, *, client_id: str = "centre-test-a",
                  "reconnect_initial_s": 0.05, "reconnect_max_s": 0.5, "keepalive_s": 5,
                  "connect_timeout_s": 3},
         "ingest": {"retry_initial_s": 0.05, "retry_max_s": 0.5},
-        "http": {"enabled": http, "port": 0},
+        "http": {"enabled": serve, "port": 0},
     }
     for key, value in sections.items():
         raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value

@@ -163,3 +163,16 @@ def test_status_topics_must_match_their_payload(pg_url: str, broker: Mosquitto) 
                  and replica.stats()["rejected_total"] == 1, 10)
         assert [b.box_id for b in replica.store.boxes(ALL)] == [BOX]
         assert [c.state for c in replica.store.cameras(ALL)] == ["online"]
+
+
+def test_each_replica_runs_the_overdue_watcher(pg_url: str, broker: Mosquitto,
+                                               tmp_path: Path) -> None:
+    cfg = console_config(pg_url, broker.port,
+                         http={"review": {"overdue_after_s": 60, "overdue_check_s": 0.2}})
+    with running(cfg) as replica:
+        pub = _box(broker, tmp_path)
+        pub.publish_event(Event.from_wire(lifecycle("v-old", T0, [1], end=False)[0]))
+        wait_for(lambda: replica.stats()["applied"] == 1, 10)
+        wait_for(lambda: replica.store.get_violation("v-old", ALL).overdue, 5, "overdue")
+        assert replica.overdue.marked == 1
+        pub.stop()

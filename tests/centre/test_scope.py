@@ -4,8 +4,10 @@ this test), the event stream, the fleet board, evidence URLs, or ids guessed int
 
 from __future__ import annotations
 
+import io
 import json
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from tests.console.web.apikit import SseClient
 SITE, OTHER = "plant-7", "plant-9"
 SECRET = "plant-9"  # in plant-9's data only (ids are p7.*, p9.*): in no answer to plant-7
 TAG = {SITE: "p7", OTHER: "p9"}
+PERIOD = "since=2026-03-01T00:00:00%2B08:00&until=2026-03-31T00:00:00%2B08:00"
 
 
 def _data(site: str, n: int = 2) -> list[dict[str, Any]]:
@@ -79,7 +82,9 @@ def _clean(r: httpx.Response, *ok: int) -> None:
 
 # One probe per route: what the scoped user tries, and what must hold.
 def _violations(c: Centre) -> None:
-    _clean(c.call("GET", "/api/violations"))
+    r = c.call("GET", "/api/violations")
+    _clean(r)
+    assert {i["violation_id"] for i in r.json()["items"]} == {"p7.v0", "p7.v1"}
     _clean(c.call("GET", f"/api/violations?site={OTHER}"), 200, 422)
     _clean(c.call("GET", "/api/violations?decision=false_alarm"))
 
@@ -104,8 +109,20 @@ def _bulk(c: Centre) -> None:
     assert c.store.get_violation("p9.v1", Scope.all()).decision is None
 
 
-def _get(path: str, *ok: int) -> Callable[[Centre], None]:
-    return lambda c: _clean(c.call("GET", path), *(ok or (200,)))
+def _get(path: str, *ok: int, must: str = "") -> Callable[[Centre], None]:
+    def probe(c: Centre) -> None:
+        r = c.call("GET", path)
+        _clean(r, *(ok or (200,)))
+        assert must in r.text, (path, r.text[:300])  # not empty: the own site is there
+    return probe
+
+
+def _export(c: Centre) -> None:
+    r = c.call("GET", f"/api/exports/false-alarms.zip?{PERIOD}")
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        text = "".join(zf.read(n).decode("utf-8", "replace") for n in zf.namelist())
+    assert "p7.v0" in text and SECRET not in text
 
 
 def _admin_only(method: str, path: str, body: Any = None) -> Callable[[Centre], None]:
@@ -141,11 +158,12 @@ PROBES: dict[tuple[str, str], Callable[[Centre], None]] = {
     ("POST", "/api/violations/{violation_id}/reopen"): _review("reopen", {"comment": "x"}),
     ("POST", "/api/violations/{violation_id}/comment"): _review("comment", {"text": "x"}),
     ("POST", "/api/violations/bulk/decision"): _bulk,
-    ("GET", "/api/counts"): _get("/api/counts"),
-    ("GET", "/api/cameras"): _get("/api/cameras"),
-    ("GET", "/api/boxes"): _get("/api/boxes"),
-    ("GET", "/api/stats"): _get("/api/stats?days=3650"),
-    ("GET", "/api/stats.csv"): _get("/api/stats.csv?days=3650"),
+    ("GET", "/api/counts"): _get("/api/counts", must="total"),
+    ("GET", "/api/cameras"): _get("/api/cameras", must=SITE),
+    ("GET", "/api/boxes"): _get("/api/boxes", must=SITE),
+    ("GET", "/api/stats"): _get(f"/api/stats?{PERIOD}", must=SITE),
+    ("GET", "/api/stats.csv"): _get(f"/api/stats.csv?{PERIOD}", must=SITE),
+    ("GET", "/api/exports/false-alarms.zip"): lambda c: _export(c),
     ("GET", "/api/users"): _admin_only("GET", "/api/users"),
     ("POST", "/api/users"): _admin_only("POST", "/api/users", {
         "username": "x", "password": "a long password", "role": "viewer"}),
@@ -157,7 +175,7 @@ PROBES: dict[tuple[str, str], Callable[[Centre], None]] = {
                                                                  "role": "admin"}),
     ("DELETE", "/api/tokens/{name}"): _admin_only("DELETE", "/api/tokens/t-admin"),
     ("GET", "/api/stream"): _stream,
-    ("GET", "/api/fleet"): _get("/api/fleet"),
+    ("GET", "/api/fleet"): _get("/api/fleet", must=SITE),
     ("GET", "/api/me"): _get("/api/me"),
     ("POST", "/api/login"): lambda c: None,  # no data before a login
     ("POST", "/api/logout"): lambda c: None,
