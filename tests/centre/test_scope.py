@@ -84,7 +84,8 @@ def _clean(r: httpx.Response, *ok: int) -> None:
 def _violations(c: Centre) -> None:
     r = c.call("GET", "/api/violations")
     _clean(r)
-    assert {i["violation_id"] for i in r.json()["items"]} == {"p7.v0", "p7.v1"}
+    ids = {i["violation_id"] for i in r.json()["items"]}
+    assert {"p7.v0", "p7.v1"} <= ids and all(i.startswith("p7.") for i in ids)
     _clean(c.call("GET", f"/api/violations?site={OTHER}"), 200, 422)
     _clean(c.call("GET", "/api/violations?decision=false_alarm"))
 
