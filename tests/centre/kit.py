@@ -154,7 +154,9 @@ def write_console_file(path: Path, db_url: str, port: int, http_port: int = 0,
         "mqtt": {"host": "127.0.0.1", "port": port, "reconnect_initial_s": 0.05,
                  "reconnect_max_s": 0.5, "keepalive_s": 5},
         "ingest": {"retry_initial_s": 0.05, "retry_max_s": 0.5},
-        "http": {"enabled": http_port != 0, "port": http_port},
+        # the simulated events are months old: no overdue marks in the counts and versions
+        "http": {"enabled": http_port != 0, "port": http_port,
+                 "review": {"overdue_after_s": 10 * 365 * 86400.0}},
         **extra,
     }
     path.write_text(json.dumps(cfg, indent=2))  # JSON is YAML
