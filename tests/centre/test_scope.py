@@ -105,8 +105,11 @@ def _review(action: str, body: dict[str, Any]) -> Callable[[Centre], None]:
 
 def _bulk(c: Centre) -> None:
     r = c.call("POST", "/api/violations/bulk/decision", json={
-        "ids": ["p9.v1"], "decision": "confirmed"})
-    _clean(r, 200, 404, 422)
+        "violation_ids": ["p9.v1", "p7.v1"], "decision": "confirmed"})
+    _clean(r)
+    results = {x["violation_id"]: x for x in r.json()["results"]}
+    assert (results["p9.v1"]["ok"], results["p9.v1"]["status"]) == (False, 404)
+    assert results["p7.v1"]["ok"]
     assert c.store.get_violation("p9.v1", Scope.all()).decision is None
 
 
