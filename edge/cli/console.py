@@ -23,15 +23,16 @@ def console(
     """Run one console replica (web pages and API, MQTT ingest, overdue watcher) until
     SIGTERM/SIGINT. Start as many as needed on one database and broker: give each its
     own MQTT client id ($SITEWARDEN_CONSOLE_ID or mqtt.client_id)."""
+    cfg = load_console_or_exit(config)
     stop = threading.Event()
 
     def handle(signum: int, _frame: FrameType | None) -> None:
         log.info("%s received", signal.Signals(signum).name)
         stop.set()
 
+    # Before the database is opened: a SIGTERM during start-up is a clean stop too.
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)
-    cfg = load_console_or_exit(config)
     from console.auth import ensure_first_admin
     from console.centre.replica import Replica
 

@@ -150,3 +150,8 @@ storage: {{directory: {tmp_path / 'box'}}}
     short = CliRunner().invoke(app, ["users", str(console), "add", "eve", "--role", "viewer"],
                                input="short\n")
     assert_clean_exit(short, 1, "at least")
+
+
+def test_console_refuses_a_bad_file_before_starting(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["console", str(_write(tmp_path, "mqtt: {hots: x}\n"))])
+    assert_clean_exit(res, 1, "mqtt.hots: unknown key 'hots'", "(line 1)")

@@ -176,3 +176,22 @@ def test_each_replica_runs_the_overdue_watcher(pg_url: str, broker: Mosquitto,
         wait_for(lambda: replica.store.get_violation("v-old", ALL).overdue, 5, "overdue")
         assert replica.overdue.marked == 1
         pub.stop()
+
+
+def test_the_link_comes_back_after_the_broker_and_resubscribes(
+    pg_url: str, broker: Mosquitto, tmp_path: Path
+) -> None:
+    with running(console_config(pg_url, broker.port)) as replica:
+        assert replica.subscriber is not None
+        sub = replica.subscriber
+        broker.stop()
+        wait_for(lambda: sub.stats()["state"] in ("waiting", "connecting")
+                 and sub.stats()["last_error"], 10, "the link to notice")
+        assert not sub.stats()["subscribed"]
+        broker.start()
+        wait_for(lambda: sub.stats()["subscribed"], 15, "subscribed again")
+        assert sub.stats()["connects"] >= 2 and sub.stats()["session_present"]
+        pub = _box(broker, tmp_path)
+        pub.publish_event(Event.from_wire(lifecycle("v-after", T0, [1], end=False)[0]))
+        wait_for(lambda: replica.stats()["applied"] == 1, 10, "an event after the restart")
+        pub.stop()
