@@ -94,6 +94,9 @@ class Publisher:
         self._cameras_dirty: set[str] = set()
         self._status_dirty = False
         self._alarms: list[str] = []
+        self._box_info: dict[str, Any] = {}
+        self._connected_at: str | None = None  # when the current link's CONNECT was sent
+        self._status_backlog: int | None = None  # the backlog the last status carried
         self._runtime_stats: dict[str, Any] = {}
         self._stats_due_s = time.monotonic() + settings.stats_interval_s
         self._latencies_s: deque[float] = deque(maxlen=2048)
@@ -157,6 +160,19 @@ class Publisher:
         with self._lock:
             self._cameras[camera_id] = payload
             self._cameras_dirty.add(camera_id)
+        self._wake()
+
+    def set_box_info(self, info: dict[str, Any]) -> None:
+        """What the box tells about itself in its retained status (and its Last Will, from
+        the next connection on): `version` (software), `model` (detector), `config_version`
+        (e.g. a short hash of the site file); None removes one. The status is sent again
+        when this changes. The outbox backlog is added by the publisher itself."""
+        checked = status.check_box_info(info)
+        with self._lock:
+            if checked == self._box_info:
+                return
+            self._box_info = checked
+        self._status_dirty = True
         self._wake()
 
     def publish_stats(self, stats: dict[str, Any]) -> None:
@@ -294,8 +310,13 @@ class Publisher:
 
     def _open_link(self) -> None:
         s = self.settings
+        connected_at = status.now_iso()  # the Will and this link's statuses share it
+        with self._lock:
+            info = dict(self._box_info)
+            self._connected_at = connected_at
         will = (self.topics.status, status.box_status(
-            "offline", self.site_id, self.box_id, reason="connection_lost", with_time=False))
+            "offline", self.site_id, self.box_id, reason="connection_lost", with_time=False,
+            info=info, connected_at=connected_at))
         with self._lock:
             self._n["connect_attempts"] += 1
         self._set_state(LinkState.CONNECTING)
@@ -376,6 +397,10 @@ class Publisher:
             self._n["stats_published"] += 1
         payload = status.stats_message(self.site_id, self.box_id, runtime, self.stats())
         self._send(link, self.topics.stats, payload, retain=False, qos=0)
+        # The retained status carries the outbox backlog: refreshed at this pace (not on
+        # every change) when it moved, so a console sees a box catching up.
+        if self._store.undelivered() != self._status_backlog:
+            self._status_dirty = True
 
     # paho callbacks: they run inside loop_read on the I/O thread.
 
@@ -491,8 +516,11 @@ class Publisher:
         link = self._link
         deadline = self._stop_deadline_s or time.monotonic() + 1.0
         if link is not None and self._state is LinkState.CONNECTED:
+            with self._lock:
+                info, connected_at = dict(self._box_info), self._connected_at
             self._send(link, self.topics.status, status.box_status(
-                "offline", self.site_id, self.box_id, reason="stopped"), retain=True)
+                "offline", self.site_id, self.box_id, reason="stopped", info=info,
+                connected_at=connected_at), retain=True)
             # Give in-flight events a moment to be acknowledged; the rest are resent next run.
             while link.inflight and link.failure is None and time.monotonic() < deadline:
                 self._service_once_for_shutdown(link, deadline)
@@ -515,9 +543,13 @@ class Publisher:
             link.client.loop_write()
 
     def _online_payload(self) -> bytes:
+        backlog = self._store.undelivered()
         with self._lock:
-            alarms = list(self._alarms)
-        return status.box_status("online", self.site_id, self.box_id, alarms=alarms)
+            alarms, info = list(self._alarms), dict(self._box_info)
+            self._status_backlog = backlog
+            connected_at = self._connected_at
+        return status.box_status("online", self.site_id, self.box_id, alarms=alarms,
+                                 info=info, outbox_backlog=backlog, connected_at=connected_at)
 
     def _update_alarms(self) -> None:
         use = self._store.usage()

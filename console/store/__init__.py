@@ -10,6 +10,7 @@ order-independent per violation; acknowledge a batch only after ingest_many retu
     ingest_many(events) -> list[IngestResult]          one transaction
     record_box_status(site_id, box_id, payload) -> bool     retained .../status
     record_camera_status(payload) -> bool                   retained .../cameras/<id>/status
+    record_statuses([StatusMessage]) -> [bool | None]       many of both, one transaction
     prune_events_seen(before_ts) -> int
 
 Reads - every one takes the caller's Scope (Scope.all() or Scope.of(sites)); rows outside it
@@ -23,6 +24,7 @@ are NotFound, exactly like missing ones:
     audit_of(violation_id, scope) -> list[AuditEntry]
     neighbours(violation_id, scope, n=5) -> Neighbours      same camera, around it in time
     counts_unhandled(scope) -> list[UnhandledCount]         per site/box/camera/zone/kind
+    counts_by_site(scope) -> list[SiteCounts]               unhandled and overdue per site
     stats(scope, since_ts, until_ts, tz) -> Stats           per local day; false-alarm rates
     cameras(scope) -> list[Camera];  boxes(scope) -> list[Box]   (with sequence gaps)
 
@@ -55,6 +57,7 @@ queries, cursor, stats, changes, store (this facade).
 """
 
 from console.store.changes import Change, Subscription
+from console.store.devices import StatusMessage
 from console.store.errors import Conflict, Forbidden, InvalidInput, NotFound, StoreError
 from console.store.model import (
     UNHANDLED,
@@ -70,6 +73,7 @@ from console.store.model import (
     Neighbours,
     Page,
     PhaseRecord,
+    SiteCounts,
     Stats,
     UnhandledCount,
     Violation,
@@ -82,7 +86,7 @@ from console.store.wire import review_event
 __all__ = [
     "UNHANDLED", "Actor", "AuditEntry", "Box", "Camera", "Change", "Conflict", "DayCount",
     "Decision", "FalseAlarmRate", "FalseAlarmReason", "Forbidden", "Gap", "IngestResult",
-    "InvalidInput", "Neighbours", "NotFound", "Page", "PhaseRecord", "Scope", "Stats", "Store",
-    "StoreError", "Subscription", "UnhandledCount", "Violation", "ViolationFilter",
-    "review_event",
+    "InvalidInput", "Neighbours", "NotFound", "Page", "PhaseRecord", "Scope", "SiteCounts", "Stats",
+    "StatusMessage", "Store", "StoreError", "Subscription", "UnhandledCount", "Violation",
+    "ViolationFilter", "review_event",
 ]

@@ -11,6 +11,7 @@ without a migration here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, select, update
@@ -23,11 +24,16 @@ from console.store.wire import WireError, iso_utc, parse_iso_ts
 UNKNOWN = "unknown"
 
 
-def ensure_box(tx: Tx, site_id: str, box_id: str) -> None:
-    tx.insert_ignore(boxes, {
+def new_box_row(tx: Tx, site_id: str, box_id: str) -> dict[str, Any]:
+    """The row of a box first heard of."""
+    return {
         "site_id": site_id, "box_id": box_id, "state": UNKNOWN, "status": {},
         "health": "ok", "health_detail": {}, "missing_count": 0, "updated_ts": tx.now_ts,
-    })
+    }
+
+
+def ensure_box(tx: Tx, site_id: str, box_id: str) -> None:
+    tx.insert_ignore(boxes, new_box_row(tx, site_id, box_id))
 
 
 def ensure_camera(tx: Tx, site_id: str, box_id: str, camera_id: str) -> None:
@@ -109,18 +115,20 @@ def set_box_health(
 def record_box_status(
     tx: Tx, site_id: str, box_id: str, payload: Mapping[str, Any]
 ) -> bool:
-    """A retained box status message (online / offline, Last Will without a time)."""
+    """A retained box status message (online / offline, Last Will without a time); False
+    when it is older than the status the store has (see `_status_newer`)."""
     state = payload.get("state")
     if not isinstance(state, str):
         raise WireError("box status without a state")
     time = payload.get("time")
     time_ts = parse_iso_ts(time, "time") if isinstance(time, str) else tx.now_ts
     row = _box_row(tx, site_id, box_id)
-    if isinstance(time, str) and row.status_ts is not None and time_ts < row.status_ts:
+    newer, order_ts = _status_newer(payload, row, time_ts if isinstance(time, str) else None)
+    if not newer:
         return False
     changed = row.state != state or row.since is None
     values: dict[str, Any] = {
-        "state": state, "status": dict(payload), "status_ts": time_ts,
+        "state": state, "status": dict(payload), "status_ts": order_ts,
         "since": (time if isinstance(time, str) else iso_utc(time_ts)) if changed else row.since,
         "since_ts": time_ts if changed else row.since_ts,
     }
@@ -128,6 +136,58 @@ def record_box_status(
         values["last_seen_ts"] = max(row.last_seen_ts or 0.0, tx.now_ts)
     _update_box(tx, site_id, box_id, values)
     return True
+
+
+def _status_newer(
+    payload: Mapping[str, Any], row: Row[Any], time_ts: float | None
+) -> tuple[bool, float]:
+    """Whether a status supersedes the row's, and the order time to store.
+
+    The Last Will carries no time (it is fixed at CONNECT), and several replicas apply
+    the statuses each received at their own pace (one may replay a Will queued while it was
+    away after another applied the box's next `online`). So a status from a box that sends
+    `connected_at` (the time its connection began; in the Will too) is ordered by
+    (connected_at, Will after the statuses of its own connection, time): the Will of a
+    connection ends that connection only, never the next one. Without `connected_at` (older
+    boxes): by time, and a Will just after the status it follows."""
+    new_key, old_key = _connection_key(payload), _connection_key(row.status or {})
+    if new_key is not None and old_key is not None:
+        return new_key >= old_key, time_ts if time_ts is not None else new_key[0]
+    if time_ts is None:
+        return True, (row.status_ts or 0.0) + 0.001
+    return row.status_ts is None or time_ts >= row.status_ts, time_ts
+
+
+def _connection_key(status: Mapping[str, Any]) -> tuple[float, int, float] | None:
+    connected, time = status.get("connected_at"), status.get("time")
+    if not isinstance(connected, str):
+        return None
+    try:
+        c = parse_iso_ts(connected, "connected_at")
+        t = parse_iso_ts(time, "time") if isinstance(time, str) else None
+    except WireError:
+        return None
+    return (c, 1, 0.0) if t is None else (c, 0, t)
+
+
+@dataclass(frozen=True)
+class StatusMessage:
+    """A retained status message as received: a box's (camera_id None) or a camera's."""
+
+    site_id: str
+    box_id: str
+    camera_id: str | None
+    payload: Mapping[str, Any]
+
+
+def record_status(tx: Tx, m: StatusMessage) -> bool | None:
+    """Apply one status message; None when it is malformed (nothing was written)."""
+    try:
+        if m.camera_id is None:
+            return record_box_status(tx, m.site_id, m.box_id, m.payload)
+        return record_camera_status(tx, m.payload)
+    except WireError:  # raised before any write
+        return None
 
 
 def camera_of(row: Row[Any]) -> Camera:

@@ -134,6 +134,15 @@ class Neighbours:
 
 
 @dataclass(frozen=True)
+class SiteCounts:
+    """Per site: violations nobody decided yet, and how many of them are overdue."""
+
+    site_id: str
+    unhandled: int
+    overdue: int
+
+
+@dataclass(frozen=True)
 class UnhandledCount:
     site_id: str
     box_id: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, case, func, or_, select
 
 from console.store import audit, cursor, devices, rows, sequences
 from console.store.errors import InvalidInput
@@ -23,6 +23,7 @@ from console.store.model import (
     Neighbours,
     Page,
     PhaseRecord,
+    SiteCounts,
     UnhandledCount,
     Violation,
     ViolationFilter,
@@ -147,6 +148,15 @@ def counts_unhandled(conn: Connection, scope: Scope) -> list[UnhandledCount]:
                        zone_id=r.zone_id, kind=r.kind, count=int(r.n))
         for r in conn.execute(stmt)
     ]
+
+
+def counts_by_site(conn: Connection, scope: Scope) -> list[SiteCounts]:
+    overdue = func.sum(case((_v.overdue.is_(True), 1), else_=0))
+    stmt = (select(_v.site_id, func.count().label("n"), overdue.label("o"))
+            .where(*_where(ViolationFilter(decision=UNHANDLED), scope))
+            .group_by(_v.site_id).order_by(_v.site_id))
+    return [SiteCounts(site_id=r.site_id, unhandled=int(r.n), overdue=int(r.o or 0))
+            for r in conn.execute(stmt)]
 
 
 def list_cameras(conn: Connection, scope: Scope) -> list[Camera]:

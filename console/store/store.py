@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from console.store.model import (
     Neighbours,
     Page,
     PhaseRecord,
+    SiteCounts,
     Stats,
     UnhandledCount,
     Violation,
@@ -136,8 +137,9 @@ class Store:
             tx = Tx(self.db, conn, self.clock())
             result = fn(tx)
             if self.db.is_postgres and len(tx.changes):
-                conn.execute(text("SELECT pg_notify(:channel, :payload)"),
-                             [{"channel": CHANNEL, "payload": c.to_json()} for c in tx.changes])
+                # One statement for all (an ingest batch makes hundreds of changes).
+                conn.exec_driver_sql("SELECT pg_notify(%s, p) FROM unnest(%b::text[]) AS p",
+                                     (CHANNEL, [c.to_json() for c in tx.changes]))
             committed[:] = list(tx.changes)
             return result
 
@@ -173,6 +175,12 @@ class Store:
         """A retained camera status message ({site_id, box_id, camera_id, state, time,
         detail}); False when older than what the store has."""
         return self.transact(lambda tx: devices.record_camera_status(tx, payload))
+
+    def record_statuses(self, messages: Sequence[devices.StatusMessage]) -> list[bool | None]:
+        """Many retained status messages in one transaction (a replica that subscribes is
+        sent one per box and per camera at once); per message: applied, older than what
+        the store has (False), or malformed (None)."""
+        return self.transact(lambda tx: [devices.record_status(tx, m) for m in messages])
 
     def prune_events_seen(self, before_ts: float) -> int:
         """Forget event ids received before `before_ts` (keep at least a few days: a
@@ -220,6 +228,10 @@ class Store:
         self, scope: Scope, since_ts: float, until_ts: float, tz: str | ZoneInfo
     ) -> Stats:
         return self._read(lambda c: stats.stats(c, scope, since_ts, until_ts, tz))
+
+    def counts_by_site(self, scope: Scope) -> list[SiteCounts]:
+        """Unhandled and overdue violations per site (the fleet board)."""
+        return self._read(lambda c: queries.counts_by_site(c, scope))
 
     def cameras(self, scope: Scope) -> list[Camera]:
         return self._read(lambda c: queries.list_cameras(c, scope))

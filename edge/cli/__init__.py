@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from edge.cli import check, detect, events, models, replay, run
+from edge.cli import check, console, detect, events, models, replay, run, users
 
 app = typer.Typer(
     name="sitewarden",
@@ -19,7 +19,9 @@ app = typer.Typer(
 app.add_typer(check.config_app, name="config")
 app.add_typer(models.app, name="models")
 app.add_typer(events.app, name="events")
+app.add_typer(users.app, name="users")
 app.command("check")(check.check)
+app.command("console")(console.console)
 app.command("detect")(detect.detect)
 app.command("replay")(replay.replay)
 app.command("run")(run.run)

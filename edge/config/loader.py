@@ -1,4 +1,5 @@
-"""Reading a site file: YAML → environment expansion → strict validation → readable errors."""
+"""Reading a site file (or a centre's console file): YAML → environment expansion → strict
+validation → readable errors."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import logging
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from console.centre.config import ConsoleConfig
 from edge.config.site import SiteConfig
 from zones.spec import ZONE_KINDS
 
@@ -35,6 +37,46 @@ class ConfigError(Exception):
 
 
 def load_config(path: str | Path) -> SiteConfig:
+    return load_model(path, SiteConfig, _resolve_paths, what="site_id, box_id, ...")
+
+
+def parse_config(
+    text: str, source: str = "<config>", base_dir: Path | None = None
+) -> SiteConfig:
+    """Validate a site file's text; relative paths in it are taken from `base_dir`."""
+    return parse_model(text, SiteConfig, source, base_dir, _resolve_paths,
+                       what="site_id, box_id, ...")
+
+
+def load_console_config(path: str | Path) -> ConsoleConfig:
+    """A monitoring centre's console file (console/centre/config.py), reported like a site
+    file: every problem with its key path, line and reason."""
+    return load_model(path, ConsoleConfig, _resolve_console_paths,
+                      what="database, mqtt, http, ...")
+
+
+def file_kind(path: str | Path) -> Literal["site", "console"]:
+    """Which kind of file this is: a console file has no `site_id`, `box_id` or `cameras`
+    and has one of the sections only a console file has. Unreadable or ambiguous files are
+    taken for site files (whose errors then say what is missing)."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "site"
+    if not isinstance(raw, dict) or raw.keys() & {"site_id", "box_id", "cameras", "detector"}:
+        return "site"
+    return "console" if raw.keys() & _CONSOLE_ONLY_KEYS else "site"
+
+
+_CONSOLE_ONLY_KEYS = {"database", "ingest", "evidence", "title"}
+M = TypeVar("M", bound=BaseModel)
+PathResolver = Callable[[dict[str, Any], Path], None]
+
+
+def load_model(
+    path: str | Path, model: type[M], resolve: PathResolver | None = None, *, what: str = ""
+) -> M:
+    """Read, expand and validate a YAML file as `model` (relative paths from its folder)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -42,30 +84,32 @@ def load_config(path: str | Path) -> SiteConfig:
         raise ConfigError(str(path), ["file not found"]) from None
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(str(path), [f"cannot read file: {e}"]) from None
-    return parse_config(text, source=str(path), base_dir=path.resolve().parent)
+    return parse_model(text, model, str(path), path.resolve().parent, resolve, what=what)
 
 
-def parse_config(
-    text: str, source: str = "<config>", base_dir: Path | None = None
-) -> SiteConfig:
-    """Validate a site file's text; relative paths in it are taken from `base_dir`."""
+def parse_model(
+    text: str, model: type[M], source: str = "<config>", base_dir: Path | None = None,
+    resolve: PathResolver | None = None, *, what: str = "",
+) -> M:
+    """YAML -> ${VAR} expansion -> relative paths -> strict validation of `model`; every
+    problem in one ConfigError."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise ConfigError(source, [f"not valid YAML: {e}"]) from None
     if not isinstance(raw, dict):
-        raise ConfigError(source, ["the file must be a mapping of keys (site_id, box_id, ...)"])
+        raise ConfigError(source, [f"the file must be a mapping of keys ({what or 'key: value'})"])
     problems: list[str] = []
     raw = _expand_env(raw, (), problems)
     if problems:
         raise ConfigError(source, problems)
-    if base_dir is not None:
-        _resolve_paths(raw, base_dir)
+    if base_dir is not None and resolve is not None:
+        resolve(raw, base_dir)
     try:
         with warnings.catch_warnings(record=True) as notices:
             warnings.simplefilter("always", DeprecationWarning)
-            cfg = SiteConfig.model_validate(raw)
+            cfg = model.model_validate(raw)
     except ValidationError as e:
         raise ConfigError(source, format_validation_error(e, node)) from None
     for notice in notices:
@@ -169,8 +213,40 @@ _PATH_KEYS: tuple[tuple[str, ...], ...] = (
 )
 
 
+_CONSOLE_PATH_KEYS: tuple[tuple[str, ...], ...] = (
+    ("mqtt", "tls", "ca_file"),
+    ("mqtt", "tls", "cert_file"),
+    ("mqtt", "tls", "key_file"),
+    ("evidence", "ca_file"),
+)
+
+
+def _resolve_console_paths(raw: dict[str, Any], base_dir: Path) -> None:
+    _resolve_keys(raw, base_dir, _CONSOLE_PATH_KEYS)
+    db = raw.get("database", {})
+    if not isinstance(db, dict):
+        return  # validation says what is wrong with it
+    # A SQLite database (the default one too) sits beside the file, wherever the service
+    # is started from.
+    url = db.get("url", "sqlite:///console.db")
+    if isinstance(url, str) and url.startswith("sqlite:///"):
+        path = _resolved(url.removeprefix("sqlite:///"), base_dir)
+        raw["database"] = {**db, "url": f"sqlite:///{path}"}
+
+
 def _resolve_paths(raw: dict[str, Any], base_dir: Path) -> None:
-    for keys in _PATH_KEYS:
+    _resolve_keys(raw, base_dir, _PATH_KEYS)
+    for cam in raw.get("cameras") or []:
+        if isinstance(cam, dict):
+            for key in ("url", "substream_url"):
+                if key in cam:
+                    cam[key] = _resolved(cam[key], base_dir)
+
+
+def _resolve_keys(
+    raw: dict[str, Any], base_dir: Path, path_keys: tuple[tuple[str, ...], ...]
+) -> None:
+    for keys in path_keys:
         parent: Any = raw
         for k in keys[:-1]:
             parent = parent.get(k) if isinstance(parent, dict) else None
@@ -178,11 +254,6 @@ def _resolve_paths(raw: dict[str, Any], base_dir: Path) -> None:
         # (or "required key is missing" is reported), never become None.
         if isinstance(parent, dict) and keys[-1] in parent:
             parent[keys[-1]] = _resolved(parent[keys[-1]], base_dir)
-    for cam in raw.get("cameras") or []:
-        if isinstance(cam, dict):
-            for key in ("url", "substream_url"):
-                if key in cam:
-                    cam[key] = _resolved(cam[key], base_dir)
 
 
 def _resolved(value: Any, base_dir: Path) -> Any:

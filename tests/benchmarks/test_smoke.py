@@ -26,7 +26,8 @@ def test_every_benchmark_is_smoke_tested() -> None:
 
 
 SMOKE_TIMEOUT_S = {
-    "console": 120, "console_store": 180, "detector": 120, "evidence": 120, "preview": 120,
+    "centre": 240, "console": 120, "console_store": 180, "detector": 120, "evidence": 120,
+    "preview": 120,
     "publisher": 120,
     "replay": 180, "upload": 60, "zones": 60,
 }

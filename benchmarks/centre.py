@@ -1,0 +1,211 @@
+"""Monitoring centre benchmark: ingest rate, list pages at scale, evidence upload.
+
+    python benchmarks/centre.py [--boxes 500] [--violations-per-box 8] [--replicas 2]
+                                [--rows 1000000] [--repeat 30] [--smoke]
+
+1. ingest: simulated boxes' events (started, updated, ended, evidence_ready, numbered per
+   box; every tenth violation also decided on its box) plus 10 % duplicates, shuffled,
+   published as fast as Mosquitto takes them over a few connections, into `--replicas`
+   console processes (`sitewarden console`) on one PostgreSQL. Events/s is counted from the
+   first publish until every event id is in the store. Goal: >= 2,000 events/s here.
+2. list pages: `--rows` violations in PostgreSQL (filled with COPY like
+   benchmarks/console_store.py, ANALYZEd), then GET /api/violations through a real HTTP
+   server (uvicorn) with bearer tokens: the inbox, site, camera and kind filters, a deep
+   keyset page, as an admin and as a user scoped to one site. p50/p95/max per case.
+   Goal: p95 <= 100 ms.
+3. upload: benchmarks/upload.py (box -> S3-compatible storage), its JSON embedded.
+
+Prints one JSON object. Everything runs on loopback on this machine, so the figures are for
+this machine and its load at the time (reported as load averages).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+import httpx
+from sqlalchemy import func, select
+
+from benchmarks.console_store import fill
+from console.auth import create_token
+from console.centre.app import create_centre_app
+from console.store import Store
+from console.store.tables import events_seen
+from console.web.server import ConsoleServer
+from tests.centre.boxsim import Blaster, fleet_plan
+from tests.centre.kit import ReplicaProcess, console_config, wait_for, write_console_file
+from tests.pg import PgServer
+from tests.publisher.mosquitto import Mosquitto, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def ingest(boxes: int, per_box: int, replicas: int, workdir: Path) -> dict[str, Any]:
+    pg, broker = PgServer(), Mosquitto(workdir / "broker")
+    pg.start()
+    broker.start()
+    procs: list[ReplicaProcess] = []
+    try:
+        url = pg.create_database("ingest")
+        store = Store.open(url)
+        token = create_token(store, "bench", "admin")
+        ports = [free_port() for _ in range(replicas)]
+        for i, port in enumerate(ports):
+            conf = write_console_file(workdir / f"r{i}.yaml", url, broker.port, port)
+            procs.append(ReplicaProcess(conf, f"bench-{i}", workdir / f"r{i}.log"))
+            procs[-1].start()
+        for p in procs:
+            p.wait_subscribed(timeout_s=60)
+        plan = fleet_plan(boxes, per_box)
+        messages = plan.messages(0.1, random.Random(2))
+        expected = len(plan.events())
+        blaster = Blaster(broker.port)
+        t0 = time.monotonic()
+        blaster.publish(messages)
+        blaster.wait(300)
+        published_s = time.monotonic() - t0
+        wait_for(lambda: _seen(store) >= expected, 600, "every event in the store")
+        total_s = time.monotonic() - t0
+        blaster.stop()
+        stats = [httpx.get(f"http://127.0.0.1:{p}/api/fleet", timeout=10, headers={
+            "Authorization": f"Bearer {token}"}).json().get("ingest", {}) for p in ports]
+        store.close()
+        return {
+            "boxes": boxes, "replicas": replicas, "events": expected,
+            "messages": len(messages), "published_s": round(published_s, 2),
+            "all_stored_s": round(total_s, 2), "events_per_s": round(expected / total_s),
+            "messages_per_s": round(len(messages) / total_s),
+            "per_replica": [{k: s.get(k) for k in (
+                "received", "applied", "duplicates", "batches", "batch_ms_p50",
+                "batch_ms_p95", "commit_wait_ms_p50", "commit_wait_ms_p95",
+                "rejected_total")} for s in stats],
+        }
+    finally:
+        for p in procs:
+            p.stop()
+        broker.kill()
+        pg.stop()
+
+
+def _seen(store: Store) -> int:
+    with store.db.read() as c:
+        return int(c.execute(select(func.count()).select_from(events_seen)).scalar_one())
+
+
+CASES: dict[str, tuple[str, str]] = {  # name: (who, query)
+    "inbox, admin": ("admin", "decision=unhandled"),
+    "inbox, 1-site user": ("scoped", "decision=unhandled"),
+    "all, 1-site user": ("scoped", ""),
+    "site filter, admin": ("admin", "site=plant-7"),
+    "camera of a box": ("admin", "site=plant-7&box=edge-1&camera=cam-03"),
+    "rare kind, 1-site user": ("scoped", "kind=seal"),
+    "false alarms, admin": ("admin", "decision=false_alarm"),
+}
+
+
+def list_pages(rows: int, repeat: int) -> dict[str, Any]:
+    pg = PgServer()
+    pg.start()
+    server = None
+    try:
+        url = pg.create_database("pages")
+        with Store.open(url) as store:
+            fill_s = fill(store, rows)
+        store = Store.open(url)
+        tokens = {"admin": create_token(store, "b-admin", "admin"),
+                  "scoped": create_token(store, "b-scoped", "operator", ["plant-7"])}
+        server = ConsoleServer(create_centre_app(console_config(url, 1883), store),
+                               "127.0.0.1", 0)
+        server.start()
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            out = {name: _time_case(http, tokens[who], q, repeat)
+                   for name, (who, q) in CASES.items()}
+            out["page 21, inbox, admin"] = _time_case(http, tokens["admin"],
+                                                      "decision=unhandled", repeat, depth=20)
+        server.stop()
+        server = None
+        store.close()
+        all_p95 = [c["p95_ms"] for c in out.values()]
+        return {"rows": rows, "fill_s": round(fill_s, 1), "limit": 50,
+                "worst_p95_ms": max(all_p95), "cases": out}
+    finally:
+        if server is not None:
+            server.stop()
+        pg.stop()
+
+
+def _time_case(http: httpx.Client, token: str, query: str, repeat: int,
+               depth: int = 0) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/violations?limit=50&{query}"
+    for _ in range(depth):  # walk the keyset to the page measured
+        nxt = http.get(path, headers=headers).json()["next_cursor"]
+        if nxt is None:
+            break
+        path = f"/api/violations?limit=50&{query}&cursor={nxt}"
+    http.get(path, headers=headers)  # warm: the index, not the first disk read
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        r = http.get(path, headers=headers)
+        runs.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200, r.text
+    runs.sort()
+    return {"p50_ms": round(statistics.median(runs), 1),
+            "p95_ms": round(runs[min(len(runs) - 1, int(0.95 * len(runs)))], 1),
+            "max_ms": round(runs[-1], 1), "items": len(r.json()["items"])}
+
+
+def upload(smoke: bool) -> dict[str, Any]:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "upload.py")] + (["--smoke"] if smoke
+                                                                      else [])
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-2000:]}
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    ap.add_argument("--boxes", type=int, default=500)
+    ap.add_argument("--violations-per-box", type=int, default=8)
+    ap.add_argument("--replicas", type=int, default=2)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=30)
+    ap.add_argument("--skip", default="", help="comma list of parts to skip: "
+                    "ingest,pages,upload")
+    ap.add_argument("--smoke", action="store_true", help="CI: tiny sizes (not judged)")
+    args = ap.parse_args()
+    if args.smoke:
+        args.boxes, args.violations_per_box, args.rows, args.repeat = 10, 2, 2000, 3
+    skip = set(filter(None, args.skip.split(",")))
+    result: dict[str, Any] = {"benchmark": "centre", "python": platform.python_version(),
+                              "cpus": os.cpu_count(), "load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="sw-centre-bench-") as tmp:
+        if "ingest" not in skip:
+            result["ingest"] = ingest(args.boxes, args.violations_per_box, args.replicas,
+                                      Path(tmp))
+        if "pages" not in skip:
+            result["list_pages"] = list_pages(args.rows, args.repeat)
+        if "upload" not in skip:
+            result["upload"] = upload(args.smoke)
+    result["load_after"] = os.getloadavg()
+    sys.stdout.write(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
