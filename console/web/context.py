@@ -57,3 +57,9 @@ class ConsoleContext:
     extra_routers: list[APIRouter] = field(default_factory=list)
     limiter: LoginRateLimiter = field(default_factory=LoginRateLimiter)
     metrics: Callable[[], tuple[bytes, str]] | None = None  # Prometheus text, content type
+
+    @property
+    def zone_editor(self) -> bool:
+        """Whether the zone editor's routes are mounted (a box with a site file)."""
+        return any(getattr(route, "path", None) == "/zones"
+                   for router in self.extra_routers for route in router.routes)

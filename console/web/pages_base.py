@@ -26,6 +26,7 @@ def render(request: Request, name: str, values: dict[str, Any] | None = None,
         "principal": principal, "csrf_token": principal.csrf_token if principal else None,
         "title": ctx.title, "version": ctx.version, "tz": ctx.timezone.key,
         "local_time": lambda iso: local_time(iso, ctx.timezone),
+        "zone_editor": ctx.zone_editor,
     }
     page.update(values or {})
     return TEMPLATES.TemplateResponse(request, name, page, status_code=status)

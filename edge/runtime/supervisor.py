@@ -28,6 +28,7 @@ from edge.runtime.dispatch import EventDispatcher
 from edge.runtime.localstore import LocalStore, store_path
 from edge.runtime.reload import ConfigWatcher
 from edge.runtime.scheduler import InferenceScheduler
+from edge.version import config_version, software_version
 from publisher.events import Event
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,9 @@ class Supervisor:
         self.scheduler = InferenceScheduler(dets, max_batch)
         for r in self.runners:
             self.scheduler.add(r)
+        self.config_path = config_path
+        self._model_name = info.name if info is not None else None
+        self._tell_box_info()
         self.watcher = ConfigWatcher(config_path, self.apply_config) if config_path else None
         self.disks = DiskWatch(self._written_paths(), cfg.storage.min_free_bytes,
                                self.box_health.report,
@@ -264,12 +268,21 @@ class Supervisor:
             runner.evidence.stop(timeout_s=1.0)
 
     # ------------------------------------------------------------------ config
+    def _tell_box_info(self) -> None:
+        """Version, model and config version in the box's retained status (the centre's
+        fleet board shows them); again after every reload."""
+        set_info = getattr(self.publisher, "set_box_info", None)
+        if set_info is None:
+            return
+        set_info({"version": software_version(), "model": self._model_name,
+                  "config_version": config_version(self.config_path)})
+
     def apply_config(self, new: SiteConfig) -> None:
         old_cams = {c.id: c for c in self.cfg.cameras}
         new_cams = {c.id: c for c in new.cameras}
-        if old_cams != new_cams:
-            log.warning("camera settings changed in the config: zones are reloaded now, "
-                        "camera changes need a restart")
+        if _restart_fields(old_cams) != _restart_fields(new_cams):
+            log.warning("camera settings changed in the config: zones, masks and calibration "
+                        "apply now, the other camera changes need a restart")
         running = {r.camera_id for r in self.runners}
         for r in self.runners:
             if r.camera_id in new_cams:
@@ -279,6 +292,7 @@ class Supervisor:
             log.warning("zones of cameras not running (%s) wait for a restart",
                         ", ".join(sorted(ignored)))
         self.cfg = new
+        self._tell_box_info()
 
     # ------------------------------------------------------------------ stats
     def _stop_uploader(self, timeout_s: float) -> None:
@@ -326,3 +340,13 @@ def _open_detectors(cfg: SiteConfig) -> tuple[list[DetectorLike], int]:
 
     sessions, max_batch = open_detectors(cfg)
     return list(sessions), max_batch
+
+
+# What CameraRunner.reconfigure applies live (the zone editor saves them); any other camera
+# field (URL, fps, detector...) is read when the camera starts.
+_LIVE_CAMERA_FIELDS = frozenset({"exclusions", "calibration"})
+
+
+def _restart_fields(cams: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {cid: c.model_dump(exclude=set(_LIVE_CAMERA_FIELDS)) for cid, c in cams.items()}
+

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
+
+from fastapi import APIRouter
 
 from console.auth import ensure_first_admin
 from console.store import Store
@@ -18,18 +19,15 @@ from edge.config.timezone import site_timezone
 from edge.evidence.files import evidence_root
 from edge.runtime import Supervisor
 from edge.runtime.metrics import CONTENT_TYPE, make_registry, render
+from edge.version import software_version
+from edge.web.editor import editor_routers
 
 log = logging.getLogger(__name__)
 
 
-def software_version() -> str:
-    try:
-        return version("sitewarden")
-    except PackageNotFoundError:
-        return "dev"
-
-
-def box_context(cfg: SiteConfig, sup: Supervisor, store: Store) -> ConsoleContext:
+def box_context(cfg: SiteConfig, sup: Supervisor, store: Store,
+                extra_routers: list[APIRouter] | None = None) -> ConsoleContext:
+    """The console's context on a box; `extra_routers` None: the zone editor's."""
     assert cfg.http is not None
     registry = make_registry(sup.camera_stats)
     return ConsoleContext(
@@ -45,6 +43,8 @@ def box_context(cfg: SiteConfig, sup: Supervisor, store: Store) -> ConsoleContex
         title=f"sitewarden {cfg.site_id}/{cfg.box_id}",
         version=software_version(),
         metrics=lambda: (render(registry), CONTENT_TYPE),
+        # The zone editor edits the site file the supervisor watches (and so reloads).
+        extra_routers=editor_routers(None, sup) if extra_routers is None else extra_routers,
     )
 
 

@@ -92,11 +92,10 @@ class Box:
         assert store is not None
         for name, (role, password) in PEOPLE.items():
             add_user(store, name, password, role, actor="system", passwords=Passwords.cheap())
-        ctx = box_context(cfg, sup, store)
-        # What box.py's one line does (editor_routers(None, sup)): the editor's routes in
-        # the box's console; the deps kept to close the preview worker with the box.
+        # What box_context does by default (editor_routers(None, sup)), with the deps kept
+        # to close the preview worker with the box.
         deps = editor_deps(None, sup)
-        ctx.extra_routers = routers(deps)
+        ctx = box_context(cfg, sup, store, extra_routers=routers(deps))
         assert cfg.http is not None
         server = ConsoleServer(create_app(ctx), cfg.http.host, cfg.http.port)
         box = cls(sup, server, path, threading.Thread(target=sup.run, daemon=True), deps)

@@ -13,22 +13,26 @@ table is empty 0-6.4 s (duty-post alarm at ~4.6 s) and someone stands at it 6.4-
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
 from tests.evidence.s3kit import KEY_ENV, SECRET_ENV, MotoS3, bucket, s3
 from tests.publisher.conftest import Collector
 from tests.publisher.mosquitto import Mosquitto
-from tests.rtsp_server import RtspServer, prepare, wait_until
+from tests.rtsp_server import RtspServer, free_port, prepare, wait_until
 
 pytestmark = pytest.mark.slow
 __all__ = ["bucket", "s3"]  # fixtures
@@ -37,7 +41,7 @@ ROOT = "sitewarden/plant-7/edge-01"
 
 
 def _site(path: Path, assets: Path, camera_url: str, port: int, store: Path,
-          upload: dict[str, Any] | None = None) -> Path:
+          upload: dict[str, Any] | None = None, http_port: int | None = None) -> Path:
     doc = {
         "site_id": "plant-7", "box_id": "edge-01", "timezone": "Asia/Shanghai",
         "detector": {"model": str(assets / "models" / "yolox_nano.onnx")},
@@ -55,16 +59,38 @@ def _site(path: Path, assets: Path, camera_url: str, port: int, store: Path,
         "storage": {"directory": str(store), "min_free_bytes": 0,
                     "evidence": {"pre_s": 2, "post_s": 2, "lookback_s": 4},
                     **({"upload": upload} if upload else {})},
+        **({"http": {"host": "127.0.0.1", "port": http_port}} if http_port else {}),
     }
     path.write_text(yaml.safe_dump(doc))
     return path
 
 
+class _Run(subprocess.Popen[str]):
+    """`sitewarden run` with its output read as it comes (the console's first password)."""
+
+    def __init__(self, args: list[str]) -> None:
+        super().__init__(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.stdout is not None
+        for line in self.stdout:
+            self.lines.append(line)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def admin_password(self) -> str | None:
+        m = re.search(r"log in as admin with the password (\S+)", self.output())
+        return m.group(1) if m else None
+
+
 @contextmanager
-def _box(site: Path, events_out: Path) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "edge.cli", "run", str(site), "--events-out", str(events_out)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def _box(site: Path, events_out: Path) -> Iterator[_Run]:
+    proc = _Run([sys.executable, "-m", "edge.cli", "run", str(site),
+                 "--events-out", str(events_out)])
     try:
         yield proc
     finally:
@@ -73,10 +99,11 @@ def _box(site: Path, events_out: Path) -> Iterator[subprocess.Popen[str]]:
             proc.wait(10)
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
+def _stop(proc: _Run) -> str:
     proc.send_signal(signal.SIGTERM)
     rc = proc.wait(20)
-    out = proc.stdout.read() if proc.stdout else ""
+    proc._reader.join(5)
+    out = proc.output()
     assert rc == 0, out
     assert "Traceback" not in out, out
     return out
@@ -126,9 +153,10 @@ def test_run_publishes_violations_evidence_and_status_and_keeps_them_across_sigt
 def _first_run(assets: Path, tmp: Path, clip: Path, broker: Mosquitto, sub: Collector,
                upload: dict[str, Any], check_upload: Callable[[], None]) -> None:
     out = tmp / "run1.jsonl"
+    http_port = free_port()
     with RtspServer({"desk": clip}) as cam, \
-            _box(_site(tmp / "site1.yaml", assets, cam.url("desk"), broker.port,
-                       tmp / "store1", upload), out) as proc:
+            _box(site := _site(tmp / "site1.yaml", assets, cam.url("desk"), broker.port,
+                               tmp / "store1", upload, http_port), out) as proc:
         # The post alarm starts and ends, its clip is announced; the table alarm starts.
         assert wait_until(lambda: _phases(sub.events(), "post")[:2] == ["started", "ended"]
                           and _evidence_ready(sub.events())
@@ -137,6 +165,8 @@ def _first_run(assets: Path, tmp: Path, clip: Path, broker: Mosquitto, sub: Coll
         cam_status = _retained(broker.port, f"{ROOT}/cameras/desk/status")
         assert cam_status["state"] == "online"
         check_upload()
+        _box_status_tells_what_runs(broker.port, site)
+        _console_shows_the_violations(proc, http_port)
         assert "ended" not in _phases(sub.events(), "table")  # still open at SIGTERM
         _stop(proc)
     ready = _evidence_ready(sub.events())
@@ -150,6 +180,32 @@ def _first_run(assets: Path, tmp: Path, clip: Path, broker: Mosquitto, sub: Coll
     assert [e["id"] for e in _lines(out)] == _unique_ids(sub.events())
     status = _retained(broker.port, f"{ROOT}/status")
     assert status["state"] == "offline" and status.get("reason") == "stopped"
+
+
+def _box_status_tells_what_runs(port: int, site: Path) -> None:
+    """The centre's fleet board shows version, model and the site file's version."""
+    status = _retained(port, f"{ROOT}/status")
+    assert status["state"] == "online"
+    assert status["model"] == "yolox_nano" and status["version"]
+    assert status["config_version"] == hashlib.sha256(site.read_bytes()).hexdigest()[:12]
+
+
+def _console_shows_the_violations(proc: _Run, http_port: int) -> None:
+    """The console the box serves: the first admin's printed password logs in, the local
+    store holds the violations, and the zone editor is mounted for the camera."""
+    assert wait_until(lambda: proc.admin_password() is not None, 10), proc.output()
+    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10) as web:
+        assert web.get("/health").status_code == 200
+        assert web.get("/api/violations").status_code == 401
+        login = web.post("/api/login", json={"username": "admin",
+                                              "password": proc.admin_password()})
+        assert login.status_code == 200, login.text
+        assert wait_until(lambda: {"post", "table"} <= {
+            v["zone_id"] for v in web.get("/api/violations").json()["items"]}, 10)
+        editor = web.get("/zones")
+        assert editor.status_code == 303 and editor.headers["location"] == "/cameras/desk/zones"
+        page = web.get("/cameras/desk/zones")
+        assert page.status_code == 200 and 'data-testid="zone-canvas"' in page.text
 
 
 def _evidence_is_in_the_object_store(sub: Collector, s3: MotoS3, bucket: str) -> None:
