@@ -3,7 +3,7 @@ same run, and next to the pipeline an integrator would write by hand (benchmarks
 the same streams. Prints one JSON object (progress on stderr).
 
     python benchmarks/channels.py [--kinds main1080,sub360,gated,visitors] [--window-s 15]
-        [--peer/--no-peer] [--peer-kinds main1080,visitors] [--peer-session shared]
+        [--peer/--no-peer] [--peer-kinds main1080,visitors] [--peer-session shared] [--batched]
     python benchmarks/channels.py --smoke     # a minute: 2 cameras, one short trial each
 
 Streams are real RTSP (tests/rtsp_server.py: GStreamer on loopback, one mount per camera),
@@ -270,7 +270,8 @@ def ingest_alone(kind: str, n: int, warmup_s: float, window_s: float) -> dict[st
     return {"cameras": n, "cpu_s_per_s": ingest / n}
 
 
-def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dict[str, Any]:
+def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path,
+          model: Path | None = None) -> dict[str, Any]:
     import yaml
 
     from edge.config import parse_config
@@ -290,7 +291,8 @@ def trial(kind: str, n: int, warmup_s: float, window_s: float, out: Path) -> dic
                 cam["substream_url"] = server.url(f"d{i}")
             cams.append(cam)
         doc = {"site_id": "bench", "box_id": "b1",
-               "detector": {"model": str(assets / MODEL), "threads": 1, "sessions": 0},
+               "detector": {"model": str(model or assets / MODEL), "threads": 1,
+                            "sessions": 0},
                "cameras": cams, "zones": site_zones(n),
                "storage": {"directory": str(out / "store")}}
         sup = Supervisor(parse_config(yaml.safe_dump(doc)), evidence=False)
@@ -503,6 +505,8 @@ def run_trial(kind: str, n: int, args: argparse.Namespace,
            "--window-s", str(args.window_s), "--pipeline", pipeline,
            "--peer-session", args.peer_session,
            "--peer-decode-threads", str(args.peer_decode_threads)]
+    if args.model is not None:
+        cmd += ["--model", str(args.model)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     lines = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     if res.returncode != 0 or not lines:
@@ -659,6 +663,11 @@ def _parse_args() -> argparse.Namespace:
     ap.add_argument("--smoke", action="store_true",
                     help="a short run for CI: one trial per pipeline, figures not judged")
     ap.add_argument("--smoke-cameras", type=int, default=2)
+    ap.add_argument("--batched", action="store_true",
+                    help="sitewarden's trials on a copy of the model with a dynamic batch axis "
+                    "(models/batching.py): one session on every core, frames of several "
+                    "cameras per call; the peer keeps the model as it is")
+    ap.add_argument("--model", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--trial", help=argparse.SUPPRESS)
     ap.add_argument("--pipeline", default="sitewarden", help=argparse.SUPPRESS)
     ap.add_argument("--ingest-alone", help=argparse.SUPPRESS)
@@ -690,10 +699,16 @@ def main() -> None:
             sys.stdout.write(json.dumps(result) + "\n")
             return
         with tempfile.TemporaryDirectory() as tmp:
-            result = trial(kind, int(n), args.warmup_s, args.window_s, Path(tmp))
+            result = trial(kind, int(n), args.warmup_s, args.window_s, Path(tmp), args.model)
             sys.stdout.write(json.dumps(result) + "\n")
         return
-    sys.stdout.write(json.dumps(run_report(args), indent=2) + "\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.batched:
+            from models.batching import make_batch_dynamic
+
+            args.model = Path(tmp) / "yolox_nano_batch.onnx"
+            make_batch_dynamic(assets_dir() / MODEL, args.model)
+        sys.stdout.write(json.dumps(run_report(args), indent=2) + "\n")
 
 
 def run_report(args: argparse.Namespace) -> dict[str, Any]:
@@ -705,7 +720,9 @@ def run_report(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {
         "machine": {"cores": cores, "cpu": platform.processor() or platform.machine(),
                     "python": platform.python_version()},
-        "model": "yolox_nano 416x416, onnxruntime CPU, one 1-thread session per core",
+        "model": "yolox_nano 416x416, onnxruntime CPU, " + (
+            "batch axis made dynamic: one session on every core, batches across cameras"
+            if args.batched else "one 1-thread session per core"),
         "analysis_fps": ANALYSIS_FPS, "inference": inf, "kinds": {}, "smoke": args.smoke,
     }
     for kind in args.kinds.split(","):

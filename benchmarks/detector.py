@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -83,6 +84,54 @@ def _fps(detectors: Sequence[Detector], images: Sequence[Image], frames: int) ->
     return round(per_worker * len(detectors) / (time.perf_counter() - t0), 2)
 
 
+def _fps_batched(detectors: Sequence[Detector], images: Sequence[Image], frames: int,
+                 batch: int) -> float:
+    """As _fps, each worker detecting `batch` images per session call (the runtime's
+    scheduler batches frames of several cameras this way)."""
+    calls = max(1, frames // (len(detectors) * batch))
+
+    def work(det: Detector, offset: int) -> None:
+        for i in range(calls):
+            k = offset + i * batch
+            det.detect_batch([images[(k + j) % len(images)] for j in range(batch)])
+
+    for det in detectors:
+        det.detect_batch([images[j % len(images)] for j in range(batch)])  # warm-up
+    workers = [threading.Thread(target=work, args=(d, k * calls * batch))
+               for k, d in enumerate(detectors)]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return round(calls * batch * len(detectors) / (time.perf_counter() - t0), 2)
+
+
+def bench_batching(path: Path, images: Sequence[Image], frames: int,
+                   unbatched_fps: float) -> dict[str, Any]:
+    """Frames per second with the batch axis made dynamic (`sitewarden models batchable`):
+    one 2-thread session (what the runtime opens for a batchable model) and two 1-thread
+    sessions, at several batch sizes, against the best unbatched pool."""
+    from models.batching import make_batch_dynamic
+    from models.errors import ModelError
+
+    with tempfile.TemporaryDirectory() as tmp:
+        dynamic = Path(tmp) / path.name
+        try:
+            make_batch_dynamic(path, dynamic)
+        except ModelError as e:
+            return {"refused": str(e)}
+        fps: dict[str, float] = {}
+        for batch in (1, 2, 4, 8):
+            fps[f"1x2 batch {batch}"] = _fps_batched(
+                [Detector.open(dynamic, threads=2)], images, frames, batch)
+        fps["2x1 batch 4"] = _fps_batched(
+            [Detector.open(dynamic, threads=1) for _ in range(2)], images, frames, 4)
+    best = max(fps, key=lambda k: fps[k])
+    return {"throughput_fps": fps, "best": best,
+            "best_over_unbatched": round(fps[best] / unbatched_fps, 3)}
+
+
 def bench_model(path: Path, images: Sequence[Image], n: int) -> dict[str, Any]:
     info = Detector.open(path).info
     result: dict[str, Any] = {"adapter": info.adapter, "input_wh": list(info.input_wh)}
@@ -93,6 +142,7 @@ def bench_model(path: Path, images: Sequence[Image], n: int) -> dict[str, Any]:
     two_by_one = _fps([Detector.open(path, threads=1) for _ in range(2)], images, frames)
     result["throughput_fps"] = {"1x2": one_by_two, "2x1": two_by_one}
     result["better_pool"] = "2x1" if two_by_one > one_by_two else "1x2"
+    result["batching"] = bench_batching(path, images, frames, max(one_by_two, two_by_one))
     return result
 
 

@@ -38,13 +38,18 @@ def open_detector(cfg: SiteConfig, threads: int | None = None) -> Detector:
 
 
 def open_detectors(cfg: SiteConfig) -> tuple[list[Detector], int]:
-    """Sessions and batch size for this box: one batched session using every core when the
-    model has a batch axis (it beats several small ones), else `detector.sessions` sessions
-    of `detector.threads` threads (default: one per core)."""
+    """Sessions and batch size for this box: one batched session when the model has a batch
+    axis and runs on an accelerator, else `detector.sessions` sessions of
+    `detector.threads` threads (default: one per core).
+
+    On CPU batching loses: yolox_nano on this 2-core box detects 90 frames/s with two
+    1-thread sessions, 70-76 with one 2-thread session at batches of 1-4 and 79 with two
+    sessions at batches of 4 (`benchmarks/detector.py`, "batching")."""
     cores = os.cpu_count() or 1
     d = cfg.detector
     first = open_detector(cfg, threads=d.threads)
-    if first.info.batchable and d.sessions == 0:
+    on_accelerator = first.info.providers[0] != "cpu"
+    if first.info.batchable and on_accelerator and d.sessions == 0:
         batched = open_detector(cfg, threads=max(d.threads, cores))
         return [batched], first.info.max_batch or 8
     n = d.sessions or cores
