@@ -139,6 +139,7 @@ def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
     # audit log and applies when it is created; merges never touch the review columns;
     # states are ordered by their own times), so the phases need not be cut into runs at
     # every decision: one set-at-a-time merge for all of them.
+    _lock_violations(tx, items, phases + others)
     _flush_phases(tx, items, phases, results)
     for i in others:
         item = items[i]
@@ -150,6 +151,19 @@ def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
     _record_sequences(tx, items, fresh, locked)
     _save_boxes(tx, locked)
     return [r for r in results if r is not None]
+
+
+def _lock_violations(tx: Tx, items: list[Item], todo: list[int]) -> None:
+    """On PostgreSQL, the batch's violations are locked by id before anything reads them.
+    A row lock cannot do it for a violation not created yet: a replica creating it would
+    not see a decision another replica logs meanwhile (both uncommitted), the decision
+    would wait in the audit log for ever. With the id locked, one commits first and the
+    other sees it. (A deadlock this may cause is run again, as any.)"""
+    if not tx.db.is_postgres:
+        return  # SQLite: one writer at a time
+    names = [items[i].data.violation_id for i in todo  # type: ignore[union-attr]
+             if isinstance(items[i], PhaseIn | ReviewIn | OverdueIn)]
+    pgbulk.lock_names(tx.conn, names)
 
 
 def _claim_ids(tx: Tx, items: list[Item]) -> set[int]:

@@ -10,6 +10,7 @@ of arrays. SQLite keeps the portable statements (bulk.py); the rows are the same
     update_by_key(conn, table, key, rows)         UPDATE ... FROM unnest(...)
     delete_by_key(conn, table, key, keys)         DELETE ... USING unnest(...)
     select_locked_by_key(conn, table, key, values) SELECT ... WHERE key = ANY(...) FOR UPDATE
+    lock_names(conn, names)                       transaction advisory locks, in one order
 """
 
 from __future__ import annotations
@@ -97,3 +98,15 @@ def select_locked(
     sql = (f"SELECT {cols} FROM {table.name} AS t JOIN {_unnest(table, key, 'w')} ON {match} "
            f"ORDER BY {order} FOR UPDATE OF t")
     return list(conn.exec_driver_sql(sql, tuple(_arrays(table, key, rows))))
+
+
+def lock_names(conn: Connection, names: Sequence[str]) -> None:
+    """Transaction-level advisory locks on `names` (hashed), taken in one order so that two
+    transactions locking overlapping sets wait rather than interleave. For what a row lock
+    cannot guard: a row that does not exist yet."""
+    if not names:
+        return
+    conn.exec_driver_sql(
+        "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
+        "hashtextextended(n, 0) AS h FROM unnest(%b::varchar[]) AS n ORDER BY 1) AS s",
+        (sorted(set(names)),))

@@ -19,7 +19,7 @@ from console.store import (
     Store,
     ViolationFilter,
 )
-from tests.console.helpers import SITE, T0, Clock, lifecycle
+from tests.console.helpers import SITE, T0, Clock, decided, lifecycle
 
 ALL = Scope.all()
 ALICE = Actor("alice", Role.OPERATOR, ALL)
@@ -203,3 +203,39 @@ def test_two_replicas_marking_overdue_at_once_mark_each_once(
     assert set(together) == {f"o{i}" for i in range(40)}
     audit_rows = sum(len(store.audit_of(f"o{i}", ALL)) for i in range(40))
     assert audit_rows == 40
+
+
+def test_a_decision_logged_while_another_replica_creates_its_violation_applies(
+    store: Store, db_url: str
+) -> None:
+    """Replica A creates the violation, not committed yet; replica B receives the box's
+    decision for it meanwhile. Whichever commits first, the decision ends up applied (on
+    PostgreSQL B waits for A: the id is locked before either looks)."""
+    from console.store import ingest
+
+    creating, release = threading.Event(), threading.Event()
+    a, b = Store.open(db_url), Store.open(db_url)
+    started = [ingest.prepare(e) for e in lifecycle("v9", T0, [1], end=False)]
+
+    def create(tx: Any) -> None:
+        ingest.apply_batch(tx, started)
+        creating.set()
+        release.wait(10)  # commit only after B had its chance to run
+
+    try:
+        replica_a = threading.Thread(target=a.transact, args=(create,))
+        replica_a.start()
+        assert creating.wait(10)
+        replica_b = threading.Thread(
+            target=b.ingest, args=(decided("v9", "d-9", T0 + 5, by="op-box"),))
+        replica_b.start()
+        replica_b.join(1.0)  # finished already without the lock, waiting with it
+        release.set()
+        replica_a.join(10)
+        replica_b.join(10)
+        v = store.get_violation("v9", ALL)
+        assert (v.decision, v.decided_by, v.version) == ("confirmed", "op-box", 2)
+    finally:
+        release.set()
+        a.close()
+        b.close()
