@@ -20,6 +20,7 @@ the two flags). Prints `READY <port>` on stdout once it listens; exits on SIGTER
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import selectors
@@ -316,6 +317,17 @@ def prepare(
     out = media_cache_dir() / f"{name}-{key}.mp4"
     if out.exists():
         return out
+    # Test workers (pytest-xdist) and benchmarks share the cache: one transcodes, the
+    # others wait for its file.
+    with open(out.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            _transcode(source, out, encoder, vf, fps, loops, duration_s, extra)
+    return out
+
+
+def _transcode(source: Path, out: Path, encoder: list[str], vf: str, fps: float | None,
+               loops: int, duration_s: float | None, extra: tuple[str, ...]) -> None:
     once = out.with_suffix(".once.mp4")
     cmd = ["ffmpeg", "-v", "error", "-y", "-i", str(source)]
     filters = [f for f in (vf, f"fps={fps}" if fps else "") if f]
@@ -333,7 +345,6 @@ def prepare(
         tmp.rename(out)
     else:
         once.rename(out)
-    return out
 
 
 @cache
