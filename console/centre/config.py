@@ -31,7 +31,6 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy.engine import make_url
 
 from console.settings import HttpConfig
 from publisher.settings import MqttConfig, TlsConfig
@@ -82,7 +81,7 @@ class DatabaseConfig(_Strict):
         scheme = v.split("://", 1)[0] if "://" in v else ""
         if scheme not in ("sqlite", "postgresql", "postgres", "postgresql+psycopg"):
             raise ValueError(f"{v!r}: use sqlite:///path or postgresql://user@host/dbname")
-        if scheme != "sqlite" and make_url(v).password is not None:
+        if scheme != "sqlite" and _make_url(v).password is not None:
             raise ValueError("a password in database.url: secrets are not written in the "
                              "file; put it in the variable named by database.password_env")
         return v
@@ -92,7 +91,7 @@ class DatabaseConfig(_Strict):
         password = os.environ.get(self.password_env)
         if not password or self.url.startswith("sqlite"):
             return self.url
-        return make_url(self.url).set(password=password).render_as_string(hide_password=False)
+        return _make_url(self.url).set(password=password).render_as_string(hide_password=False)
 
 
 class CentreMqttConfig(_Strict):
@@ -245,3 +244,11 @@ class ConsoleConfig(_Strict):
                 f"ingest.batch_max_events ({self.ingest.batch_max_events}): a batch waits "
                 "for messages the broker would hold back")
         return self
+
+
+def _make_url(url: str) -> Any:
+    # SQLAlchemy's URL parser, imported on use: edge.config's loader imports this module.
+    from sqlalchemy.engine import make_url
+
+    return make_url(url)
+

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.engine import make_url
 
-from console.centre.config import ConsoleConfig
 from edge.cli.common import load_or_exit
 from edge.config import ConfigError, SiteConfig
 from edge.config.loader import file_kind, load_console_config
+
+if TYPE_CHECKING:  # the console file's model brings SQLAlchemy: not for `run` or `replay`
+    from console.centre.config import ConsoleConfig
 
 config_app = typer.Typer(help="Site and console configuration tools.", no_args_is_help=True)
 
@@ -34,6 +36,8 @@ def schema(
     console: bool = typer.Option(False, "--console", help="the console file's schema"),
 ) -> None:
     """Print the JSON Schema of the site file (or, with --console, of the console file)."""
+    from console.centre.config import ConsoleConfig
+
     model = ConsoleConfig if console else SiteConfig
     typer.echo(json.dumps(model.model_json_schema(), indent=2))
 
@@ -65,6 +69,8 @@ def summary(cfg: SiteConfig) -> str:
 
 
 def console_summary(cfg: ConsoleConfig) -> str:
+    from sqlalchemy.engine import make_url
+
     url = make_url(cfg.database.url).render_as_string(hide_password=True)
     lines = [f"console {cfg.title!r} (timezone {cfg.timezone})", f"database: {url}"]
     m = cfg.mqtt

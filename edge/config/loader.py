@@ -9,17 +9,19 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from console.centre.config import ConsoleConfig
 from edge.config.site import SiteConfig
 from zones.spec import ZONE_KINDS
 
 log = logging.getLogger(__name__)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+if TYPE_CHECKING:
+    from console.centre.config import ConsoleConfig
 
 
 class ConfigError(Exception):
@@ -49,6 +51,10 @@ def parse_config(
 
 
 def load_console_config(path: str | Path) -> ConsoleConfig:
+    # Imported here: a box and `replay` never read a console file, and its model brings
+    # SQLAlchemy (0.3-0.4 s of start-up).
+    from console.centre.config import ConsoleConfig
+
     """A monitoring centre's console file (console/centre/config.py), reported like a site
     file: every problem with its key path, line and reason."""
     return load_model(path, ConsoleConfig, _resolve_console_paths,
