@@ -11,6 +11,7 @@ decoded picture.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +20,7 @@ from typing import Any
 import cv2
 import numpy as np
 import numpy.typing as npt
+from av.video.reformatter import VideoReformatter
 
 from edge.health.metrics import ANALYSIS_WIDTH_PX as GREY_WIDTH_PX
 from edge.health.metrics import small_grey
@@ -64,15 +66,10 @@ class Frame:
         """The picture at the detector's size (converted once, on first use)."""
         if self.image is not None:
             return self.image
-        w, h = self.resolution_wh
         out_w, out_h = self.analysis_wh
-        if (out_w, out_h) != (w, h):
-            # Area averaging: one resampling from the stream straight to the detector's
-            # size, without aliasing; ~0.9 ms for 1080p, converting to 960 px ~1.8 ms.
-            raw = self.decoded.reformat(out_w, out_h, "bgr24", interpolation="AREA").to_ndarray()
-        else:
-            raw = self.decoded.to_ndarray(format="bgr24")
-        return np.asarray(raw, dtype=np.uint8)
+        # Area averaging: one resampling from the stream straight to the detector's size,
+        # without aliasing (same size: a colour conversion only).
+        return to_bgr(self.decoded, out_w, out_h)
 
     def grey(self, width_px: int = GREY_WIDTH_PX) -> npt.NDArray[np.uint8]:
         """A small grey copy for the motion gate and the tamper checks: from the decoder's
@@ -92,11 +89,24 @@ class Frame:
         if w <= self.analysis_wh[0]:
             return self.image_bgr
         if w <= self.evidence_max_width_px:
-            return np.asarray(self.decoded.to_ndarray(format="bgr24"), dtype=np.uint8)
+            return to_bgr(self.decoded, w, h)
         out_w = self.evidence_max_width_px
-        out_h = round(h * out_w / w / 2) * 2
-        small = self.decoded.reformat(out_w, out_h, "bgr24", interpolation="AREA")
-        return np.asarray(small.to_ndarray(), dtype=np.uint8)
+        return to_bgr(self.decoded, out_w, round(h * out_w / w / 2) * 2)
+
+
+_local = threading.local()
+
+
+def to_bgr(decoded: Any, width: int, height: int) -> npt.NDArray[np.uint8]:
+    """A decoded frame as BGR at (width, height), area-averaged, through this thread's
+    swscale context. `VideoFrame.reformat` sets up a new context for every frame: 3.6 ms
+    from 768x432 to 416 px and 5.3 ms from 1080p, against 0.5 and 1.0 ms with one context
+    kept per thread (reused while sizes and formats stay the same; same pixels)."""
+    reformatter = getattr(_local, "reformatter", None)
+    if reformatter is None:
+        reformatter = _local.reformatter = VideoReformatter()
+    out = reformatter.reformat(decoded, width, height, "bgr24", interpolation="AREA")
+    return np.asarray(out.to_ndarray(), dtype=np.uint8)
 
 
 def _luma(decoded: Any) -> npt.NDArray[np.uint8] | None:
