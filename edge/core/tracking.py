@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from norfair import Detection, Tracker
-from norfair.tracker import TrackedObject
 
+from edge.core.norfair_import import Detection, TrackedObject, Tracker
 from models.types import Detections
 from zones.types import Track
 
