@@ -7,9 +7,28 @@ the file: the legacy bearer token is read from the environment variable `token_e
 from __future__ import annotations
 
 import os
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Object storage, for the box's `storage.upload` and the centre's `evidence`:
+# keys an integrator might reach for to put a credential in the file (mapped to the key that
+# names its environment variable, so the error says where the value belongs instead of
+# "unknown key"; each file adds its own meaning of `password`), and S3 bucket naming rules
+# (the strictest common subset of AWS, MinIO, Ceph and OSS).
+OBJECT_STORE_SECRET_KEYS = {
+    "access_key": "access_key_env", "access_key_id": "access_key_env",
+    "aws_access_key_id": "access_key_env", "secret_key": "secret_key_env",
+    "secret_access_key": "secret_key_env", "aws_secret_access_key": "secret_key_env",
+    "secret": "secret_key_env", "session_token": "session_token_env",
+    "token": "session_token_env",
+}
+BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+def valid_bucket(name: str) -> bool:
+    return bool(BUCKET_NAME.match(name)) and ".." not in name
 
 
 class _Strict(BaseModel):

@@ -32,17 +32,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from console.settings import HttpConfig
+from console.settings import OBJECT_STORE_SECRET_KEYS, HttpConfig, valid_bucket
 from publisher.settings import MqttConfig, TlsConfig
 
-_SECRET_KEYS = {
-    "password": "password_env", "secret_key": "secret_key_env",
-    "secret_access_key": "secret_key_env", "aws_secret_access_key": "secret_key_env",
-    "access_key": "access_key_env", "access_key_id": "access_key_env",
-    "aws_access_key_id": "access_key_env", "session_token": "session_token_env",
-    "token": "session_token_env", "secret": "secret_key_env",
-}
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SECRET_KEYS = {**OBJECT_STORE_SECRET_KEYS, "password": "password_env"}
 _SEGMENT = re.compile(r"^[^/+#\x00]+$")
 
 
@@ -196,7 +189,7 @@ class ObjectStoreConfig(_Strict):
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, v: str) -> str:
-        if not _BUCKET.match(v) or ".." in v:
+        if not valid_bucket(v):
             raise ValueError(f"{v!r} is not a valid bucket name")
         return v
 

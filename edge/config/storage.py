@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from console.settings import OBJECT_STORE_SECRET_KEYS, valid_bucket
 from edge.config.base import StrictModel
 
 
@@ -36,17 +37,7 @@ class EvidenceConfig(StrictModel):
     )
 
 
-# Keys an integrator might reach for to put a credential in the file; named here so the
-# error says where the value belongs instead of "unknown key".
-_SECRET_KEYS = {
-    "access_key": "access_key_env", "access_key_id": "access_key_env",
-    "aws_access_key_id": "access_key_env", "secret_key": "secret_key_env",
-    "secret_access_key": "secret_key_env", "aws_secret_access_key": "secret_key_env",
-    "secret": "secret_key_env", "password": "secret_key_env",
-    "session_token": "session_token_env", "token": "session_token_env",
-}
-# S3 bucket naming rules (the strictest common subset of AWS, MinIO, Ceph and OSS).
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_SECRET_KEYS = {**OBJECT_STORE_SECRET_KEYS, "password": "secret_key_env"}
 _PREFIX = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")
 
 
@@ -105,7 +96,7 @@ class UploadConfig(StrictModel):
     @field_validator("bucket")
     @classmethod
     def _bucket(cls, v: str) -> str:
-        if not _BUCKET.match(v) or ".." in v:
+        if not valid_bucket(v):
             raise ValueError(
                 f"{v!r} is not a valid bucket name: 3-63 characters, lower-case letters, "
                 "digits, dots and hyphens, beginning and ending with a letter or digit"
