@@ -63,40 +63,25 @@ def _latency(path: Path, images: Sequence[Image], threads: int, n: int) -> dict[
     return {"detect_ms": _percentiles(detect_s), "infer_ms": _percentiles(infer_s)}
 
 
-def _fps(detectors: Sequence[Detector], images: Sequence[Image], frames: int) -> float:
-    """Frames per second with one worker thread per detector sharing `frames` images."""
-    per_worker = frames // len(detectors)
-
-    def work(det: Detector, offset: int) -> None:
-        for i in range(per_worker):
-            det.detect(images[(offset + i) % len(images)])
-
-    for det in detectors:  # warm-up outside the timed region
-        det.detect(images[0])
-    workers = [
-        threading.Thread(target=work, args=(d, k * per_worker)) for k, d in enumerate(detectors)
-    ]
-    t0 = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    return round(per_worker * len(detectors) / (time.perf_counter() - t0), 2)
-
-
-def _fps_batched(detectors: Sequence[Detector], images: Sequence[Image], frames: int,
-                 batch: int) -> float:
-    """As _fps, each worker detecting `batch` images per session call (the runtime's
-    scheduler batches frames of several cameras this way)."""
+def _fps(detectors: Sequence[Detector], images: Sequence[Image], frames: int,
+         batch: int = 1) -> float:
+    """Frames per second with one worker thread per detector sharing `frames` images,
+    `batch` images per session call (the runtime's scheduler batches frames of several
+    cameras this way; 1: detect() one by one)."""
     calls = max(1, frames // (len(detectors) * batch))
+
+    def step(det: Detector, k: int) -> None:
+        if batch == 1:
+            det.detect(images[k % len(images)])
+        else:
+            det.detect_batch([images[(k + j) % len(images)] for j in range(batch)])
 
     def work(det: Detector, offset: int) -> None:
         for i in range(calls):
-            k = offset + i * batch
-            det.detect_batch([images[(k + j) % len(images)] for j in range(batch)])
+            step(det, offset + i * batch)
 
-    for det in detectors:
-        det.detect_batch([images[j % len(images)] for j in range(batch)])  # warm-up
+    for det in detectors:  # warm-up outside the timed region
+        step(det, 0)
     workers = [threading.Thread(target=work, args=(d, k * calls * batch))
                for k, d in enumerate(detectors)]
     t0 = time.perf_counter()
@@ -123,9 +108,9 @@ def bench_batching(path: Path, images: Sequence[Image], frames: int,
             return {"refused": str(e)}
         fps: dict[str, float] = {}
         for batch in (1, 2, 4, 8):
-            fps[f"1x2 batch {batch}"] = _fps_batched(
+            fps[f"1x2 batch {batch}"] = _fps(
                 [Detector.open(dynamic, threads=2)], images, frames, batch)
-        fps["2x1 batch 4"] = _fps_batched(
+        fps["2x1 batch 4"] = _fps(
             [Detector.open(dynamic, threads=1) for _ in range(2)], images, frames, 4)
     best = max(fps, key=lambda k: fps[k])
     return {"throughput_fps": fps, "best": best,
