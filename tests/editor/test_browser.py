@@ -6,6 +6,7 @@ refused, a hand edit meanwhile. Any console error the test does not provoke fail
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,9 +84,19 @@ def shots(tmp_path: Path) -> Path:
     return d
 
 
+def wait_for_js(page: Page, expression: str, timeout_s: float = 30.0) -> None:
+    """Poll a JS expression until it is true (as page.wait_for_function, 30 s). Not that:
+    it compiles its predicate inside the page when it has to poll, and the console's CSP
+    (no 'unsafe-eval') refuses it; page.evaluate is not subject to the page's CSP."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for: {expression}"
+        page.wait_for_timeout(100)
+
+
 def ready(page: Page) -> None:
     """The frame is shown and the site file loaded (the zone list is drawn)."""
-    page.wait_for_function("document.getElementById('ed-frame').naturalWidth > 0")
+    wait_for_js(page, "document.getElementById('ed-frame').naturalWidth > 0")
     expect(page.locator("#ed-list .ed-item, #ed-list p").first).to_be_visible()
 
 
@@ -179,8 +190,8 @@ def test_preview_shows_the_duty_post_absences_of_the_clip(box: Box, pages: Pages
     starts = sorted(float(s) for s in cards.evaluate_all(
         "cs => cs.map(c => c.getAttribute('data-start'))"))
     assert starts[0] == pytest.approx(4.6, abs=0.5) and starts[1] == pytest.approx(48.6, abs=0.5)
-    page.wait_for_function("[...document.querySelectorAll('.ed-violation img')]"
-                           ".every(i => i.complete && i.naturalWidth > 0)")
+    wait_for_js(page, "[...document.querySelectorAll('.ed-violation img')]"
+                      ".every(i => i.complete && i.naturalWidth > 0)")
     expect(page.locator(f".ed-timeline .tl-span[data-zone='{zone_id}']")).to_have_count(2)
     expect(page.locator("#ed-live-info")).to_contain_text("Live:")
     page.screenshot(path=str(shots(tmp_path) / "editor-preview.png"), full_page=True)
