@@ -239,7 +239,11 @@ def test_a_hand_edit_meanwhile_is_kept(box: Box, pages: Pages) -> None:
     page.keyboard.press("Tab")
     hand = box.site_path.read_text().replace("# A corner nobody walks into",
                                              "# A corner nobody walks into (checked by hand)")
-    box.site_path.write_text(hand)
+    # Written as editors write (a new file renamed over the old): a write in place would let
+    # the page's requests meanwhile read a half-written file without cameras (404s).
+    edited = box.site_path.with_suffix(".hand")
+    edited.write_text(hand)
+    os.replace(edited, box.site_path)
     pages.expect_error("409")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_test_id("conflict")).to_be_visible()
