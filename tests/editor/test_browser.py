@@ -117,6 +117,20 @@ def drag(page: Page, a: tuple[float, float], b: tuple[float, float]) -> None:
     page.mouse.up()
 
 
+def choose_source(page: Page, source: str) -> None:
+    """Select a footage source once the page has listed it; if it never does, the failure
+    says what the API lists (the page asks it when the site file is loaded)."""
+    option = page.locator("#ed-source option").filter(has_text=source.split("/")[-1])
+    try:
+        expect(option).to_have_count(1)
+    except AssertionError:
+        r = page.request.get(page.evaluate("location.pathname").replace(
+            "/cameras/", "/api/cameras/").replace("/zones", "/preview/sources"))
+        raise AssertionError(f"{source} not offered; the API answers {r.status}: "
+                             f"{r.text()[:500]}") from None
+    page.locator("#ed-source").select_option(source)
+
+
 def draw(page: Page, points: list[tuple[float, float]]) -> None:
     page.get_by_role("button", name="New zone", exact=True).click()
     for x, y in points:
@@ -178,7 +192,7 @@ def test_preview_shows_the_duty_post_absences_of_the_clip(box: Box, pages: Pages
     form.locator("[data-field='label'] input").fill("Inspection table")
     page.keyboard.press("Tab")
     source = str(box.sup.cfg.camera("desk").url)
-    page.locator("#ed-source").select_option(source)
+    choose_source(page, source)
     page.locator("#ed-duration").fill("60")
     zone_id = form.locator("[data-field='id'] input").input_value()
     page.get_by_role("button", name="Preview", exact=True).click()

@@ -470,5 +470,7 @@
 
   wire();
   E.loadFrame();
-  load();
+  // The other editor scripts (deferred, after this one) listen for "loaded": the site is
+  // asked for once they all ran, or a fast answer would be announced to nobody.
+  document.addEventListener("DOMContentLoaded", load);
 })();

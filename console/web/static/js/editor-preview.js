@@ -9,9 +9,14 @@
   var base = "/api/cameras/" + encodeURIComponent(E.camera) + "/preview";
   var poll = null;
 
-  function loadSources() {
+  // A failed listing (the box busy reloading its file, a network blip) is asked again a few
+  // times: without it the select offers only the recent footage.
+  function loadSources(triesLeft) {
+    var retry = function () {
+      if (triesLeft > 0) { setTimeout(function () { loadSources(triesLeft - 1); }, 2000); }
+    };
     sw.api("GET", base + "/sources").then(function (r) {
-      if (!r.ok) { return; }
+      if (!r.ok) { retry(); return; }
       var sel = $("ed-source");
       sel.textContent = "";
       r.data.forEach(function (s) {
@@ -24,7 +29,7 @@
         o.title = s.source;
         sel.appendChild(o);
       });
-    });
+    }, retry);
   }
 
   function progress() {
@@ -114,5 +119,5 @@
   }
 
   $("ed-preview").addEventListener("click", run);
-  E.on("loaded", loadSources);
+  E.on("loaded", function () { loadSources(4); });
 })();
