@@ -1,12 +1,13 @@
-"""norfair, imported without scipy.stats.
+"""norfair, imported without scipy.
 
-norfair imports filterpy.kalman for a Kalman filter sitewarden does not use (its Tracker's
-default, OptimizedKalmanFilterFactory, is plain numpy), and filterpy.kalman's modules import
-`logpdf` from filterpy.stats, which imports scipy.stats: 0.8 s of the 2.5 s that `replay`
-and `run` take to start. While norfair loads, filterpy.stats is a stand-in whose `logpdf`
-imports the real module when first called; the stand-in is removed at once, so a later
-`import filterpy.stats` gets the real module. (`logpdf` is the only name filterpy.kalman
-takes from it, in filterpy 1.4.5, its last release.)
+norfair's filter module imports `KalmanFilter` from filterpy.kalman for a factory sitewarden
+does not use (its Tracker's default, OptimizedKalmanFilterFactory, is plain numpy), and
+filterpy.kalman's modules import scipy.linalg and, through filterpy.stats, scipy.stats:
+about 1 s of what `replay` and `run` took to start (0.8 s for scipy.stats, then 0.25 s for
+scipy.linalg once that was gone). While norfair loads, filterpy.kalman is a stand-in whose
+`KalmanFilter` imports the real module when first called; the stand-in is removed at once, so
+a later `import filterpy.kalman` gets the real module and norfair's FilterPy factory still
+works. (`KalmanFilter` is the only name norfair takes from filterpy, in norfair 2.x.)
 """
 
 from __future__ import annotations
@@ -16,25 +17,25 @@ import sys
 import types
 from typing import Any
 
-_STATS = "filterpy.stats"
+_KALMAN = "filterpy.kalman"
 
 
-def _logpdf(*args: Any, **kwargs: Any) -> Any:
-    return importlib.import_module(_STATS).logpdf(*args, **kwargs)
+def _kalman_filter(*args: Any, **kwargs: Any) -> Any:
+    return importlib.import_module(_KALMAN).KalmanFilter(*args, **kwargs)
 
 
 def _import_norfair() -> None:
-    if "norfair" in sys.modules or _STATS in sys.modules:
+    if "norfair" in sys.modules or _KALMAN in sys.modules:
         importlib.import_module("norfair")
         return
-    stand_in = types.ModuleType(_STATS)
-    stand_in.logpdf = _logpdf  # type: ignore[attr-defined]
-    sys.modules[_STATS] = stand_in
+    stand_in = types.ModuleType(_KALMAN)
+    stand_in.KalmanFilter = _kalman_filter  # type: ignore[attr-defined]
+    sys.modules[_KALMAN] = stand_in
     try:
         importlib.import_module("norfair")
     finally:
-        if sys.modules.get(_STATS) is stand_in:
-            del sys.modules[_STATS]
+        if sys.modules.get(_KALMAN) is stand_in:
+            del sys.modules[_KALMAN]
 
 
 _import_norfair()
