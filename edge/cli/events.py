@@ -10,10 +10,9 @@ from typing import Any
 import typer
 
 from edge.cli.common import fail, load_or_exit
-from publisher.connection import SettingsError
-from publisher.schema import event_json_schema
-from publisher.tail import EventTail, TailError
-from publisher.topics import TopicError
+
+# The MQTT client and the event schema are imported by the commands that use them: every
+# sub-command's module is imported when `sitewarden` starts (`replay`, `run` too).
 
 app = typer.Typer(help="Watch events on the MQTT broker.", no_args_is_help=True)
 
@@ -27,6 +26,10 @@ def tail(
         None, "--timeout", min=0.1, help="exit after this many seconds"),
 ) -> None:
     """Subscribe to the site's events and print each as one JSON line (Ctrl-C to stop)."""
+    from publisher.connection import SettingsError
+    from publisher.tail import EventTail, TailError
+    from publisher.topics import TopicError
+
     cfg = load_or_exit(config)
     if cfg.mqtt is None:
         fail(f"{config}: no mqtt section; nothing to subscribe to")
@@ -50,4 +53,6 @@ def tail(
 @app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of the events (CloudEvents 1.0 JSON)."""
+    from publisher.schema import event_json_schema
+
     typer.echo(json.dumps(event_json_schema(), indent=2))

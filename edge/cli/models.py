@@ -9,7 +9,6 @@ from pathlib import Path
 import typer
 
 from models.errors import ModelError
-from models.fetch import fetch_model
 from models.manifest import MODEL_DIR_ENV, default_model_dir, get_entry, load_manifest
 
 app = typer.Typer(help="Detector models: list and fetch.", no_args_is_help=True)
@@ -42,6 +41,8 @@ def fetch(
     ),
 ) -> None:
     """Download models and verify their sha256; a file already verified is kept."""
+    from models.fetch import fetch_model  # with its HTTP client: only for this command
+
     target = dest_dir if dest_dir is not None else default_model_dir()
     failed = False
     for name in names:
