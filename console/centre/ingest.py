@@ -19,6 +19,12 @@ logged with its topic (once a minute per reason), and acknowledged with its batc
 the database refuses (a value it cannot store) is found by splitting its batch and is
 rejected alone as `store_error`.
 
+Replicas do not take turns: an event whose violation another replica's transaction holds
+right now is not waited for (`Store.ingest_many(defer_busy=True)`); it is held and applied
+with the next batch, and it and every message after it stay unacknowledged until then
+(acknowledgements go in arrival order). After `_MAX_DEFERS` tries it is waited for, so
+every event is applied within a few batches; a clean stop waits for all of them.
+
 The database unreachable: nothing is acknowledged, the batch is retried with the shared
 capped, jittered backoff (publisher/backoff.py) until it commits; the broker stops sending
 once Receive Maximum messages are unacknowledged, so memory stays bounded.
@@ -31,6 +37,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -48,6 +55,18 @@ log = logging.getLogger(__name__)
 
 Ack = Callable[[list[Received]], None]
 _PRUNE_EVERY_S = 3600.0
+# Tries with the violation's lock not waited for; then it is waited for. Two or three
+# batches' time at most: the other replica commits its batch meanwhile.
+_MAX_DEFERS = 3
+
+
+@dataclass
+class _Held:
+    """An event deferred (its violation busy in another replica's transaction)."""
+
+    m: Received
+    event: dict[str, Any]
+    defers: int
 
 
 def is_unavailable(e: BaseException) -> bool:
@@ -74,6 +93,8 @@ class Ingest:
         self._backoff = Backoff(cfg.retry_initial_s, cfg.retry_max_s)
         self._limited = RateLimitedLog(log)
         self._next_prune_s = time.monotonic() + 60.0
+        self._unacked: list[Received] = []  # taken, not acknowledged yet, arrival order
+        self._held: list[_Held] = []  # deferred events, applied again with the next batch
         self.stats = IngestStats()
 
     # ---------------------------------------------------------------- any thread
@@ -86,7 +107,8 @@ class Ingest:
         self._stopping.set()
 
     def snapshot(self) -> dict[str, Any]:
-        return {**self.stats.snapshot(), "queued": self._queue.qsize()}
+        return {**self.stats.snapshot(), "queued": self._queue.qsize(),
+                "held": len(self._held)}
 
     # ---------------------------------------------------------------- ingest thread
 
@@ -104,14 +126,30 @@ class Ingest:
             pass
 
     def step(self, timeout_s: float, *, stopping: bool = False) -> int:
-        """Take one batch (waiting up to timeout_s for its first message), commit it and
-        acknowledge it; the number of messages handled."""
+        """Take one batch (waiting up to timeout_s for its first message), commit it with
+        the events held from before, and acknowledge what is done; the number of messages
+        and held events handled."""
+        if self._held:  # they go again soon, with whatever arrives meanwhile
+            timeout_s = min(timeout_s, self.cfg.batch_max_wait_ms / 1000.0)
         batch = self._next_batch(timeout_s)
-        if not batch:
+        handled = len(batch) + len(self._held)
+        if not handled:
             return 0
         if self._commit(batch, stopping=stopping):
-            self._ack(batch)
-        return len(batch)
+            self._unacked += batch
+            self._ack_done()
+        return handled
+
+    def _ack_done(self) -> None:
+        """Acknowledge, in arrival order, every message up to the first one held."""
+        held = {id(h.m) for h in self._held}
+        n = next((i for i, m in enumerate(self._unacked) if id(m) in held),
+                 len(self._unacked))
+        done, self._unacked = self._unacked[:n], self._unacked[n:]
+        if done:
+            self._ack(done)
+            now_s = time.monotonic()
+            self.stats.acked([(now_s - m.received_s) * 1000.0 for m in done])
 
     def _next_batch(self, timeout_s: float) -> list[Received]:
         try:
@@ -148,12 +186,16 @@ class Ingest:
                 self._rejected(m, c)
         self.stats.count("events", len(events))
         self.stats.count("statuses", len(statuses))
+        todo = self._held + [_Held(m, e, 0) for m, e in events]
+        # Waited for when stopping (nothing is left held) or after _MAX_DEFERS tries.
+        defer = not stopping and all(h.defers < _MAX_DEFERS for h in todo)
         t0 = time.perf_counter()
-        done_events = not events
+        done_events = not todo
         while True:
             try:
                 if not done_events:
-                    self._count_results(events, self._apply(events))
+                    pairs = [(h.m, h.event) for h in todo]
+                    self._held = self._count_results(todo, self._apply(pairs, defer))
                     done_events = True
                 if statuses:
                     self.store.record_statuses([s.status for _, s in statuses])
@@ -164,31 +206,36 @@ class Ingest:
                 if not self._wait_for_database(e) or stopping:
                     return False
         self._recovered()
-        self._record_batch(batch, events, t0)
+        self._record_batch(todo, t0)
         return True
 
     def _apply(
-        self, events: Sequence[tuple[Received, dict[str, Any]]]
+        self, events: Sequence[tuple[Received, dict[str, Any]]], defer: bool
     ) -> list[IngestResult | Rejected]:
         """ingest_many; a batch the database refuses (not: cannot be reached) is split in
         halves until the message it refuses is alone, and that one is rejected."""
         try:
-            return list(self.store.ingest_many([e for _, e in events]))
+            return list(self.store.ingest_many([e for _, e in events], defer_busy=defer))
         except Exception as e:
             if is_unavailable(e):
                 raise
             if len(events) == 1:
                 return [Rejected("store_error", f"{type(e).__name__}: {e}"[:500])]
             half = len(events) // 2
-            return self._apply(events[:half]) + self._apply(events[half:])
+            return self._apply(events[:half], defer) + self._apply(events[half:], defer)
 
     def _count_results(
-        self, events: Sequence[tuple[Received, dict[str, Any]]],
-        results: Sequence[IngestResult | Rejected],
-    ) -> None:
-        for (m, _), r in zip(events, results, strict=True):
+        self, todo: Sequence[_Held], results: Sequence[IngestResult | Rejected],
+    ) -> list[_Held]:
+        """Count each outcome; the events deferred, to hold for the next batch."""
+        held: list[_Held] = []
+        for h, r in zip(todo, results, strict=True):
+            m = h.m
             if isinstance(r, Rejected):
                 self._rejected(m, r)
+            elif r.status == "deferred":
+                self.stats.count("deferred")
+                held.append(_Held(m, h.event, h.defers + 1))
             elif r.status == "applied":
                 self.stats.count("applied")
             elif r.status == "duplicate":
@@ -197,6 +244,7 @@ class Ingest:
                 self._rejected(m, Rejected("unknown_type", r.error or ""))
             else:
                 self._rejected(m, Rejected("invalid", r.error or ""))
+        return held
 
     def _rejected(self, m: Received, r: Rejected) -> None:
         self.stats.reject(r.reason)
@@ -222,13 +270,12 @@ class Ingest:
             self.stats.database = "ok"
         self._backoff.reset()
 
-    def _record_batch(
-        self, batch: list[Received], events: list[tuple[Received, dict[str, Any]]], t0: float
-    ) -> None:
-        now_s, now = time.monotonic(), self._clock()
-        lags = [now - ts for _, e in events if (ts := _event_ts(e)) is not None]
-        self.stats.batch((time.perf_counter() - t0) * 1000.0,
-                         [(now_s - m.received_s) * 1000.0 for m in batch], lags)
+    def _record_batch(self, todo: list[_Held], t0: float) -> None:
+        held = {id(h.m) for h in self._held}
+        now = self._clock()
+        lags = [now - ts for h in todo
+                if id(h.m) not in held and (ts := _event_ts(h.event)) is not None]
+        self.stats.batch((time.perf_counter() - t0) * 1000.0, lags)
 
     def _housekeeping(self) -> None:
         if time.monotonic() < self._next_prune_s:

@@ -28,22 +28,27 @@ class IngestStats:
         with self._lock:
             self._rejected[reason] += 1
 
-    def batch(self, commit_ms: float, waited_ms: list[float], lags_s: list[float]) -> None:
-        """One committed batch: its transaction time, how long each message waited from
-        arrival to commit, and how old each event was (its time to commit)."""
+    def batch(self, commit_ms: float, lags_s: list[float]) -> None:
+        """One committed batch: its transactions' time, and how old each event it applied
+        was (its time to commit)."""
         with self._lock:
             self._n["batches"] += 1
             self._batch_ms.append(commit_ms)
-            self._ack_ms.extend(waited_ms)
             self._lag_s.extend(lags_s)
+
+    def acked(self, waited_ms: list[float]) -> None:
+        """Messages acknowledged: how long each waited from arrival (its commit came
+        before; a deferred event's later)."""
+        with self._lock:
+            self._ack_ms.extend(waited_ms)
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             n = dict(self._n)
             out: dict[str, Any] = {
                 k: n.get(k, 0) for k in ("received", "events", "statuses", "applied",
-                                         "duplicates", "skipped", "batches", "db_errors",
-                                         "db_retries")
+                                         "duplicates", "deferred", "skipped", "batches",
+                                         "db_errors", "db_retries")
             }
             out["rejected"] = dict(sorted(self._rejected.items()))
             out["rejected_total"] = sum(self._rejected.values())

@@ -22,6 +22,21 @@ One batch is one transaction (the MQTT ingest acknowledges only after it committ
 The ids, sequences and phases are written set-at-a-time (bulk.py), with the same outcome
 as one by one in arrival order. A deadlock between replicas (rare: the same duplicate in
 both batches) aborts one transaction, which is run again whole.
+
+Two replicas fed from one shared subscription hold batches over the same violations (a
+violation's phases go to either) and the same boxes (a batch touches most boxes of a
+fleet); waiting for each other's locks made them take turns (a third of their time waiting
+in PostgreSQL, two replicas hardly faster than one). So, on PostgreSQL:
+  - with `defer_busy`, a violation whose lock another transaction holds is not waited for:
+    its events come back `deferred` (nothing of them written, not even their ids) and the
+    caller applies them again with its next batch (the centre's ingest does; it
+    acknowledges a message only once its event is applied);
+  - step 4 (the boxes' rows) runs in a second, short transaction after the first
+    committed (`BoxWork`): it waits only for another replica's step 4, never for a whole
+    batch. A replica stopped between the two has acknowledged nothing: the batch comes
+    again, as duplicates, whose sequence numbers count (below); only its boxes' last-seen
+    time waits for their next event.
+SQLite (one writer at a time) does everything in one transaction, as before.
 """
 
 from __future__ import annotations
@@ -120,59 +135,115 @@ class _BoxState:
     heard: bool = False  # an event from this box itself: it is alive
 
 
-def apply_batch(tx: Tx, items: list[Item]) -> list[IngestResult]:
+@dataclass(frozen=True)
+class BoxWork:
+    """Step 4 of a batch: its boxes, their sequence numbers, the boxes that spoke."""
+
+    keys: list[BoxKey]
+    seqs_by_box: dict[BoxKey, list[int]]
+    heard: frozenset[BoxKey]
+
+
+def apply_batch(tx: Tx, items: list[Item], *, defer_busy: bool = False,
+                boxes_apart: bool = False) -> tuple[list[IngestResult], BoxWork | None]:
     """Apply a batch in a fixed number of statements (bulk.py), with the results and rows
-    that applying its events one by one, in order, would give."""
-    fresh = _claim_ids(tx, items)
+    that applying its events one by one, in order, would give. With `boxes_apart`, step 4
+    is returned for apply_boxes() in a transaction of its own; else it is done here."""
     results: list[IngestResult | None] = [None] * len(items)
+    busy = _lock_violations(tx, items, defer_busy)
+    todo: list[Item | None] = [item if _violation_of(item) not in busy else None
+                               for item in items]
+    for i, item in enumerate(items):
+        if todo[i] is None and not isinstance(item, Unapplied):
+            kind, ref, _ = _kind_and_ref(item)
+            results[i] = IngestResult(item.env.event_id, "deferred", kind, ref)
+    fresh = _claim_ids(tx, todo)
     phases: list[int] = []  # every new phase of the batch, merged together
     others: list[int] = []  # decisions, overdue marks and states, one by one after them
-    for i, item in enumerate(items):
-        if isinstance(item, Unapplied):
-            results[i] = item.result
+    for i, maybe in enumerate(todo):
+        if maybe is None:
+            continue
+        if isinstance(maybe, Unapplied):
+            results[i] = maybe.result
         elif i not in fresh:
-            kind, ref, _ = _kind_and_ref(item)
-            results[i] = IngestResult(item.env.event_id, "duplicate", kind, ref)
+            kind, ref, _ = _kind_and_ref(maybe)
+            results[i] = IngestResult(maybe.env.event_id, "duplicate", kind, ref)
         else:
-            (phases if isinstance(item, PhaseIn) else others).append(i)
+            (phases if isinstance(maybe, PhaseIn) else others).append(i)
     # Phases, decisions and states commute (a decision before its violation waits in the
     # audit log and applies when it is created; merges never touch the review columns;
     # states are ordered by their own times), so the phases need not be cut into runs at
     # every decision: one set-at-a-time merge for all of them.
-    _lock_violations(tx, items, phases + others)
     _flush_phases(tx, items, phases, results)
     for i in others:
         item = items[i]
         assert isinstance(item, ReviewIn | OverdueIn | StateIn)
         results[i] = _apply_other(tx, item)
+    work = _box_work([x for x in todo if x is not None], {id(items[i]) for i in fresh})
+    out = [r for r in results if r is not None]
+    if boxes_apart:
+        return out, work
+    apply_boxes(tx, work)
+    return out, None
+
+
+def apply_boxes(tx: Tx, work: BoxWork | None) -> None:
+    """Step 4: lock the boxes' rows (in sorted order), add the sequence numbers to their
+    ranges and summaries, note the boxes that spoke as seen now."""
+    if work is None or not work.keys:
+        return
+    locked = _lock_boxes(tx, work.keys)
+    for key in work.heard:  # the box itself spoke: it is alive
+        locked[key].dirty = locked[key].heard = True
+    _record_sequences(tx, work.seqs_by_box, locked)
+    _save_boxes(tx, locked)
+
+
+def _box_work(items: list[Item], fresh_ids: set[int]) -> BoxWork:
     keys = {_kind_and_ref(i)[2] for i in items if not isinstance(i, Unapplied)}
     keys |= {k for i in items if (k := _source_box(i.env)) is not None}
-    locked = _lock_boxes(tx, sorted(keys))
-    _record_sequences(tx, items, fresh, locked)
-    _save_boxes(tx, locked)
-    return [r for r in results if r is not None]
+    seqs: dict[BoxKey, list[int]] = {}
+    heard: set[BoxKey] = set()
+    for item in items:
+        key = _source_box(item.env)
+        if key is None:
+            continue
+        if id(item) in fresh_ids:
+            heard.add(key)
+        if item.env is not None and item.env.sequence is not None:
+            seqs.setdefault(key, []).append(item.env.sequence)
+    return BoxWork(sorted(keys), seqs, frozenset(heard))
 
 
-def _lock_violations(tx: Tx, items: list[Item], todo: list[int]) -> None:
+def _violation_of(item: Item) -> str | None:
+    if isinstance(item, PhaseIn | ReviewIn | OverdueIn):
+        return item.data.violation_id
+    return None
+
+
+def _lock_violations(tx: Tx, items: list[Item], defer_busy: bool) -> set[str]:
     """On PostgreSQL, the batch's violations are locked by id before anything reads them.
     A row lock cannot do it for a violation not created yet: a replica creating it would
     not see a decision another replica logs meanwhile (both uncommitted), the decision
     would wait in the audit log for ever. With the id locked, one commits first and the
-    other sees it. (A deadlock this may cause is run again, as any.)"""
+    other sees it. (A deadlock this may cause is run again, as any.) With `defer_busy`,
+    the ids another transaction holds are returned instead of waited for."""
     if not tx.db.is_postgres:
-        return  # SQLite: one writer at a time
-    names = [items[i].data.violation_id for i in todo  # type: ignore[union-attr]
-             if isinstance(items[i], PhaseIn | ReviewIn | OverdueIn)]
+        return set()  # SQLite: one writer at a time
+    names = [v for item in items if (v := _violation_of(item)) is not None]
+    if defer_busy:
+        return pgbulk.try_lock_names(tx.conn, names)
     pgbulk.lock_names(tx.conn, names)
+    return set()
 
 
-def _claim_ids(tx: Tx, items: list[Item]) -> set[int]:
+def _claim_ids(tx: Tx, items: list[Item | None]) -> set[int]:
     """Insert the events' ids into events_seen; the indexes of the events seen first here
     (a later copy in the same batch, or an id known before, is a duplicate)."""
     first: dict[str, int] = {}
     rows = []
     for i, item in enumerate(items):
-        if isinstance(item, Unapplied) or item.env.event_id in first:
+        if item is None or isinstance(item, Unapplied) or item.env.event_id in first:
             continue
         first[item.env.event_id] = i
         box = _kind_and_ref(item)[2]
@@ -185,20 +256,11 @@ def _claim_ids(tx: Tx, items: list[Item]) -> set[int]:
 
 
 def _record_sequences(
-    tx: Tx, items: list[Item], fresh: set[int], locked: dict[BoxKey, _BoxState]
+    tx: Tx, by_box: dict[BoxKey, list[int]], locked: dict[BoxKey, _BoxState]
 ) -> None:
     """The sequence numbers of the batch's events into their boxes' ranges and summaries:
     new ones, duplicates (a box's own decisions and overdue marks are known to its store
     before their numbered events come back) and unapplied ones (the box did send them)."""
-    by_box: dict[BoxKey, list[int]] = {}
-    for i, item in enumerate(items):
-        key = _source_box(item.env)
-        if key is None:
-            continue
-        if i in fresh:  # the box itself spoke: it is alive
-            locked[key].dirty = locked[key].heard = True
-        if item.env is not None and item.env.sequence is not None:
-            by_box.setdefault(key, []).append(item.env.sequence)
     for key, new in bulk.record_sequences(tx, by_box).items():
         st = locked[key]
         missing_before = st.seq.missing

@@ -196,8 +196,9 @@ class Box:
 @dataclass(frozen=True)
 class IngestResult:
     """status: applied | duplicate (id seen before) | ignored (type not for the console) |
-    invalid (malformed; `error` says why). kind: violation | camera | box | decision |
-    overdue."""
+    invalid (malformed; `error` says why) | deferred (ingest_many(defer_busy=True): its
+    violation was held by another transaction; nothing applied, give it again). kind:
+    violation | camera | box | decision | overdue."""
 
     event_id: str | None
     status: str

@@ -11,6 +11,7 @@ of arrays. SQLite keeps the portable statements (bulk.py); the rows are the same
     delete_by_key(conn, table, key, keys)         DELETE ... USING unnest(...)
     select_locked_by_key(conn, table, key, values) SELECT ... WHERE key = ANY(...) FOR UPDATE
     lock_names(conn, names)                       transaction advisory locks, in one order
+    try_lock_names(conn, names) -> names held elsewhere (the others are locked)
 """
 
 from __future__ import annotations
@@ -110,3 +111,15 @@ def lock_names(conn: Connection, names: Sequence[str]) -> None:
         "SELECT count(pg_advisory_xact_lock(h)) FROM (SELECT DISTINCT "
         "hashtextextended(n, 0) AS h FROM unnest(%b::varchar[]) AS n ORDER BY 1) AS s",
         (sorted(set(names)),))
+
+
+def try_lock_names(conn: Connection, names: Sequence[str]) -> set[str]:
+    """The advisory locks of lock_names() for the names no other transaction holds; the
+    names another one holds (not waited for: nothing to order, nothing to deadlock)."""
+    if not names:
+        return set()
+    result = conn.exec_driver_sql(
+        "SELECT n FROM unnest(%b::varchar[]) AS n "
+        "WHERE NOT pg_try_advisory_xact_lock(hashtextextended(n, 0))",
+        (sorted(set(names)),))
+    return {r[0] for r in result}

@@ -158,14 +158,22 @@ class Store:
         """Apply one event (see ingest_many)."""
         return self.ingest_many([event])[0]
 
-    def ingest_many(self, events: Iterable[Mapping[str, Any] | Event]) -> list[IngestResult]:
-        """Apply a batch in one transaction; one result per event, in order. Acknowledge
-        the batch to the broker only after this returns. Events come as received JSON (the
-        centre's MQTT ingest) or as typed events (the box's own dispatcher)."""
+    def ingest_many(self, events: Iterable[Mapping[str, Any] | Event], *,
+                    defer_busy: bool = False) -> list[IngestResult]:
+        """Apply a batch; one result per event, in order. Acknowledge the batch to the
+        broker only after this returns. Events come as received JSON (the centre's MQTT
+        ingest) or as typed events (the box's own dispatcher). With `defer_busy`, events
+        of a violation another transaction holds on PostgreSQL are not waited for: they
+        come back `deferred`, unapplied, to be given again (console/store/ingest.py)."""
         items = [ingest.prepare(e.to_wire() if isinstance(e, Event) else e) for e in events]
         if not any(ingest.needs_transaction(i) for i in items):
             return [i.result for i in items if isinstance(i, ingest.Unapplied)]
-        return self.transact(lambda tx: ingest.apply_batch(tx, items))
+        apart = self.db.is_postgres  # the boxes' rows in a short transaction of their own
+        results, work = self.transact(lambda tx: ingest.apply_batch(
+            tx, items, defer_busy=defer_busy, boxes_apart=apart))
+        if work is not None:
+            self.transact(lambda tx: ingest.apply_boxes(tx, work))
+        return results
 
     def record_box_status(self, site_id: str, box_id: str, payload: Mapping[str, Any]) -> bool:
         """A retained box status message; False when older than what the store has."""
