@@ -7,7 +7,10 @@
    box; every tenth violation also decided on its box) plus 10 % duplicates, shuffled,
    published as fast as Mosquitto takes them over a few connections, into `--replicas`
    console processes (`sitewarden console`) on one PostgreSQL. Events/s is counted from the
-   first publish until every event id is in the store. Goal: >= 2,000 events/s here.
+   first publish until every event id is in the store. Twice: while the boxes publish
+   (their paho clients on this machine's two cores too), and as a drain (`ingest_drain`:
+   the replicas paused while the boxes publish into the broker, the clock from their
+   resumption: the centre alone, as where boxes are remote). Goal: >= 2,000 events/s here.
 2. list pages: `--rows` violations in PostgreSQL (filled with COPY like
    benchmarks/console_store.py, ANALYZEd), then GET /api/violations through a real HTTP
    server (uvicorn) with bearer tokens: the inbox, site, camera and kind filters, a deep
@@ -26,6 +29,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -53,7 +57,13 @@ from tests.publisher.mosquitto import Mosquitto, free_port
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def ingest(boxes: int, per_box: int, replicas: int, workdir: Path) -> dict[str, Any]:
+def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
+           drain: bool) -> dict[str, Any]:
+    """Events/s into PostgreSQL. Publishing while the replicas ingest (`drain` False),
+    the simulated boxes' paho clients take a core's worth of this machine's two; with
+    `drain`, the replicas are paused (SIGSTOP) while the boxes publish into the broker,
+    which queues the messages in their sessions, and the clock runs from their resumption:
+    the centre's own rate, its boxes being elsewhere, as they are."""
     pg, broker = PgServer(), Mosquitto(workdir / "broker")
     pg.start()
     broker.start()
@@ -65,6 +75,7 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path) -> dict[str, 
         ports = [free_port() for _ in range(replicas)]
         for i, port in enumerate(ports):
             conf = write_console_file(workdir / f"r{i}.yaml", url, broker.port, port)
+            _keepalive(conf, 120)  # paused replicas must not be taken for dead
             procs.append(ReplicaProcess(conf, f"bench-{i}", workdir / f"r{i}.log"))
             procs[-1].start()
         for p in procs:
@@ -73,31 +84,62 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path) -> dict[str, 
         messages = plan.messages(0.1, random.Random(2))
         expected = len(plan.events())
         blaster = Blaster(broker.port)
+        _signal(procs, signal.SIGSTOP if drain else None)
         t0 = time.monotonic()
         blaster.publish(messages)
         blaster.wait(300)
         published_s = time.monotonic() - t0
+        cpu0_s = _cpu_s(procs)
+        if drain:
+            t0 = time.monotonic()
+            _signal(procs, signal.SIGCONT)
         wait_for(lambda: _seen(store) >= expected, 600, "every event in the store")
         total_s = time.monotonic() - t0
+        cpu_s = _cpu_s(procs) - cpu0_s
         blaster.stop()
         stats = [httpx.get(f"http://127.0.0.1:{p}/api/fleet", timeout=10, headers={
             "Authorization": f"Bearer {token}"}).json().get("ingest", {}) for p in ports]
         store.close()
         return {
+            "mode": "drain" if drain else "while publishing",
             "boxes": boxes, "replicas": replicas, "events": expected,
             "messages": len(messages), "published_s": round(published_s, 2),
             "all_stored_s": round(total_s, 2), "events_per_s": round(expected / total_s),
             "messages_per_s": round(len(messages) / total_s),
+            "replicas_cpu_ms_per_event": round(1000 * cpu_s / expected, 3) if drain else None,
             "per_replica": [{k: s.get(k) for k in (
-                "received", "applied", "duplicates", "batches", "batch_ms_p50",
+                "received", "applied", "duplicates", "deferred", "batches", "batch_ms_p50",
                 "batch_ms_p95", "commit_wait_ms_p50", "commit_wait_ms_p95",
                 "rejected_total")} for s in stats],
         }
     finally:
+        _signal(procs, signal.SIGCONT)
         for p in procs:
             p.stop()
         broker.kill()
         pg.stop()
+
+
+def _keepalive(conf: Path, seconds: int) -> None:
+    doc = json.loads(conf.read_text())
+    doc["mqtt"]["keepalive_s"] = seconds
+    conf.write_text(json.dumps(doc))
+
+
+def _signal(procs: list[ReplicaProcess], sig: signal.Signals | None) -> None:
+    for p in procs:
+        if sig is not None and p.proc is not None and p.proc.poll() is None:
+            p.proc.send_signal(sig)
+
+
+def _cpu_s(procs: list[ReplicaProcess]) -> float:
+    """User + system CPU seconds the replica processes used so far (Linux /proc)."""
+    total = 0
+    for p in procs:
+        if p.proc is not None:
+            fields = Path(f"/proc/{p.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _seen(store: Store) -> int:
@@ -198,7 +240,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="sw-centre-bench-") as tmp:
         if "ingest" not in skip:
             result["ingest"] = ingest(args.boxes, args.violations_per_box, args.replicas,
-                                      Path(tmp))
+                                      Path(tmp) / "publishing", drain=False)
+            result["ingest_drain"] = ingest(args.boxes, args.violations_per_box,
+                                            args.replicas, Path(tmp) / "drain", drain=True)
         if "pages" not in skip:
             result["list_pages"] = list_pages(args.rows, args.repeat)
         if "upload" not in skip:
