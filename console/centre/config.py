@@ -111,8 +111,10 @@ class CentreMqttConfig(_Strict):
         default=24 * 3600, ge=60, description="how long the broker keeps this replica's "
         "session (and queues its messages) while it is away")
     receive_maximum: int = Field(
-        default=1000, ge=10, le=65535, description="QoS 1 messages the broker may send before "
-        "this replica acknowledges; at least ingest.batch_max_events")
+        default=2000, ge=10, le=65535, description="QoS 1 messages the broker may send before "
+        "this replica acknowledges; at least ingest.batch_max_events (a few batches, so the "
+        "broker keeps sending while one commits); held in memory: times "
+        "ingest.max_payload_bytes bounds it")
     connect_timeout_s: float = Field(default=10.0, gt=0, le=300)
     reconnect_initial_s: float = Field(default=1.0, gt=0)
     reconnect_max_s: float = Field(default=60.0, gt=0)
@@ -148,11 +150,11 @@ class CentreMqttConfig(_Strict):
 
 
 class IngestConfig(_Strict):
-    batch_max_events: int = Field(default=200, ge=1, le=5000,
+    batch_max_events: int = Field(default=500, ge=1, le=5000,
                                   description="messages committed (then acknowledged) together")
     batch_max_wait_ms: float = Field(default=50.0, gt=0, le=5000,
                                      description="longest a message waits for its batch")
-    max_payload_bytes: int = Field(default=256 * 1024, ge=1024,
+    max_payload_bytes: int = Field(default=64 * 1024, ge=1024,
                                    description="larger messages are rejected (and acknowledged)")
     retry_initial_s: float = Field(default=0.5, gt=0, description="database unreachable: "
                                    "first retry delay")

@@ -45,7 +45,7 @@ def test_a_good_file_loads_with_defaults_and_paths_from_its_folder(tmp_path: Pat
     assert cfg.mqtt is not None and cfg.mqtt.tls is not None and cfg.evidence is not None
     assert cfg.mqtt.tls.ca_file == str(tmp_path / "ca.pem")
     assert (cfg.mqtt.share_group, cfg.mqtt.receive_maximum, cfg.ingest.batch_max_events) == (
-        "centre", 1000, 200)
+        "centre", 2000, 500)
     assert cfg.evidence.url_ttl_s == 300 and cfg.http.secure_cookies
     minimal = load_console_config(_write(tmp_path, "title: x\n", "min.yaml"))
     assert minimal.database.url == f"sqlite:///{tmp_path / 'console.db'}"
