@@ -42,11 +42,11 @@ SQLite (one writer at a time) does everything in one transaction, as before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, tuple_, update
+from sqlalchemy import bindparam, select, tuple_, update
 
 from console.store import bulk, devices, pgbulk, review, sequences
 from console.store.model import IngestResult
@@ -271,20 +271,30 @@ def _record_sequences(
             tx.changes.add("box", f"{key[0]}/{key[1]}", key[0])
 
 
+_BOX_COLS = ["site_id", "box_id", "first_sequence", "last_sequence", "missing_count"]
+
+
 def _lock_boxes(tx: Tx, keys: list[BoxKey]) -> dict[BoxKey, _BoxState]:
+    """The boxes' rows, locked in key order; a box first heard of gets its row."""
     if not keys:
         return {}
-    bulk.insert_ignore_many(tx, boxes, [devices.new_box_row(tx, s, b) for s, b in keys])
-    b = boxes.c
-    cols = ["site_id", "box_id", "first_sequence", "last_sequence", "missing_count"]
-    rows: Sequence[Row[Any]]
     if tx.db.is_postgres:
-        rows = pgbulk.select_locked(tx.conn, boxes, ["site_id", "box_id"], keys, cols)
+        # Boxes nearly always exist: lock those, then insert (and lock) the few new ones,
+        # rather than an INSERT ... ON CONFLICT of every box of every batch.
+        rows = list(pgbulk.select_locked(tx.conn, boxes, ["site_id", "box_id"], keys,
+                                         _BOX_COLS))
+        new = sorted(set(keys) - {(r.site_id, r.box_id) for r in rows})
+        if new:
+            bulk.insert_ignore_many(tx, boxes, [devices.new_box_row(tx, s, b) for s, b in new])
+            rows += pgbulk.select_locked(tx.conn, boxes, ["site_id", "box_id"], new,
+                                         _BOX_COLS)
     else:
-        rows = tx.conn.execute(
-            select(*(b[c] for c in cols)).where(tuple_(b.site_id, b.box_id).in_(keys))
+        bulk.insert_ignore_many(tx, boxes, [devices.new_box_row(tx, s, b) for s, b in keys])
+        b = boxes.c
+        rows = list(tx.conn.execute(
+            select(*(b[c] for c in _BOX_COLS)).where(tuple_(b.site_id, b.box_id).in_(keys))
             .order_by(b.site_id, b.box_id).with_for_update()
-        ).all()
+        ).all())
     return {
         (r.site_id, r.box_id): _BoxState(
             sequences.SeqState(r.first_sequence, r.last_sequence, int(r.missing_count)))
