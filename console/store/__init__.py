@@ -7,7 +7,9 @@ on SQLite (one box) or PostgreSQL (the monitoring centre), through SQLAlchemy Co
 Ingest (the MQTT ingest at the centre, the box's own pipeline) - idempotent by event id,
 order-independent per violation; acknowledge a batch only after ingest_many returned:
     ingest(event) -> IngestResult
-    ingest_many(events) -> list[IngestResult]          one transaction
+    ingest_many(events, defer_busy=False) -> list[IngestResult]
+        one transaction (on PostgreSQL a second, short one for the boxes' rows); with
+        defer_busy, events of violations another transaction holds come back `deferred`
     record_box_status(site_id, box_id, payload) -> bool     retained .../status
     record_camera_status(payload) -> bool                   retained .../cameras/<id>/status
     record_statuses([StatusMessage]) -> [bool | None]       many of both, one transaction
