@@ -44,9 +44,8 @@ def test_a_violation_held_elsewhere_is_deferred_not_waited_for(pg_url: str) -> N
         assert held.wait(10)
         v1 = lifecycle("v1", T0, [1], sequence=1)
         v2 = lifecycle("v2", T0 + 1, [1])
-        t0 = time.monotonic()
         results = store.ingest_many(v1 + v2, defer_busy=True)
-        assert time.monotonic() - t0 < 5  # not waited for the other transaction
+        assert t.is_alive()  # returned while the other transaction still holds v1
         assert [r.status for r in results] == ["deferred"] * len(v1) + ["applied"] * len(v2)
         assert {r.ref for r in results if r.status == "deferred"} == {"v1"}
         # nothing of v1 written: not its ids (else it would come back as a duplicate),
