@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from benchmarks.console_store import fill
 from console.auth import create_token
@@ -91,12 +92,15 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
         blaster.wait(300)
         published_s = time.monotonic() - t0
         cpu0_s = _cpu_s(procs)
+        waits = LockWaits(store)
+        waits.start()
         if drain:
             t0 = time.monotonic()
             _signal(procs, signal.SIGCONT)
         wait_for(lambda: _seen(store) >= expected, 600, "every event in the store")
         total_s = time.monotonic() - t0
         cpu_s = _cpu_s(procs) - cpu0_s
+        waits.stop()
         blaster.stop()
         stats = [httpx.get(f"http://127.0.0.1:{p}/api/fleet", timeout=10, headers={
             "Authorization": f"Bearer {token}"}).json().get("ingest", {}) for p in ports]
@@ -108,6 +112,7 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
             "all_stored_s": round(total_s, 2), "events_per_s": round(expected / total_s),
             "messages_per_s": round(len(messages) / total_s),
             "replicas_cpu_ms_per_event": round(1000 * cpu_s / expected, 3) if drain else None,
+            "replicas_db_time_waiting_for_locks": waits.share(),
             "per_replica": [{k: s.get(k) for k in (
                 "received", "applied", "duplicates", "deferred", "batches", "batch_ms_p50",
                 "batch_ms_p95", "commit_wait_ms_p50", "commit_wait_ms_p95",
@@ -119,6 +124,40 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
             p.stop()
         broker.kill()
         pg.stop()
+
+
+class LockWaits:
+    """Samples pg_stat_activity every 20 ms while the replicas ingest: of the time their
+    connections spend inside a transaction (working, or waiting for the replica's Python),
+    the share spent waiting for another transaction's lock. Replicas that take turns show
+    it (a third, before deferral); replicas that overlap do not."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.counts: dict[str, int] = {"lock": 0, "in_transaction": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="lock-waits", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def share(self) -> float | None:
+        n = self.counts["lock"] + self.counts["in_transaction"]
+        return round(self.counts["lock"] / n, 3) if n else None
+
+    def _run(self) -> None:
+        sql = text("SELECT wait_event_type, state FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                   "AND state IN ('active', 'idle in transaction')")
+        with self.store.db.engine.connect() as conn:
+            while not self._stop.wait(0.02):
+                for wait_type, _ in conn.execute(sql):
+                    self.counts["lock" if wait_type == "Lock" else "in_transaction"] += 1
+                conn.rollback()
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
