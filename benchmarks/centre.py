@@ -86,7 +86,8 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
         messages = plan.messages(0.1, random.Random(2))
         expected = len(plan.events())
         blaster = Blaster(broker.port)
-        _signal(procs, signal.SIGSTOP if drain else None)
+        if drain:
+            _signal(procs, signal.SIGSTOP)
         t0 = time.monotonic()
         blaster.publish(messages)
         blaster.wait(300)
@@ -174,9 +175,9 @@ def _keepalive(conf: Path, seconds: int) -> None:
     conf.write_text(json.dumps(doc))
 
 
-def _signal(procs: list[ReplicaProcess], sig: signal.Signals | None) -> None:
+def _signal(procs: list[ReplicaProcess], sig: signal.Signals) -> None:
     for p in procs:
-        if sig is not None and p.proc is not None and p.proc.poll() is None:
+        if p.proc is not None and p.proc.poll() is None:
             p.proc.send_signal(sig)
 
 
