@@ -13,8 +13,10 @@ over 0-6.4, 19.0-23.2 and 44.0-50.8 s and someone stands at it otherwise until 6
 
 from __future__ import annotations
 
+import logging
 import statistics
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -72,7 +74,8 @@ def _spans(events: list[Event]) -> dict[str, list[Span]]:
     return out
 
 
-def _run_live(cfg: SiteConfig, deadline_s: float) -> list[Event]:
+def _run_live(cfg: SiteConfig, deadline_s: float) -> tuple[list[Event], list[str]]:
+    """The supervisor on the served clip until its stream ends: (events, disturbances)."""
     events: list[Event] = []
     lock = threading.Lock()
 
@@ -82,20 +85,54 @@ def _run_live(cfg: SiteConfig, deadline_s: float) -> list[Event]:
 
     sup = Supervisor(cfg, evidence=False, tick_s=0.2)
     sup.add_listener(keep)
-    reader = sup.runners[0].source.detect_reader
+    source = sup.runners[0].source
+    reader = source.detect_reader
     sup.start()
     th = threading.Thread(target=sup.run, daemon=True)
     th.start()
     try:
         # The clip plays once: stop when its stream ends, before a reconnect replays it.
         assert wait_until(lambda: reader.state is ReaderState.STREAMING, 20), reader.last_error
+        t0_s = time.monotonic()
         assert wait_until(lambda: reader.state is not ReaderState.STREAMING, deadline_s), \
             "the stream never ended"
+        streamed_s = time.monotonic() - t0_s
     finally:
         sup.stop()
         th.join(5)
         sup.close(timeout_s=3.0)
-    return events
+    out = _disturbances(source.clock.resyncs, reader.counters.stalls, events)
+    if streamed_s < CLIP_S - 5:
+        out.append(f"stream cut after {streamed_s:.1f} s ({reader.last_error})")
+    return events, out
+
+
+def _disturbances(resyncs: int, stalls: int, events: list[Event]) -> list[str]:
+    """What made the live stream differ from the file: then live times are not comparable.
+
+    A machine too busy to read the stream for seconds (seen once in CI: no analysed frame
+    for over 10 s, and the shared server pipeline, held back by the unread TCP connection,
+    resumed 37 s late) re-anchors the stream clock, as it must for a real camera.
+    """
+    out = [f"{n} {what}" for n, what in ((resyncs, "clock re-anchors"),
+                                          (stalls, "stalled sessions")) if n]
+    out += [f"camera {ev.data.state}" for ev in events  # type: ignore[union-attr]
+            if ev.type.startswith("sitewarden.camera.") and ev.type != "sitewarden.camera.online"]
+    return out
+
+
+def _live_spans(clip: Path, tmp_path: Path, assets: Path) -> dict[str, list[Span]]:
+    """Live spans of an undisturbed run; one more try when the machine disturbed the first."""
+    seen: list[list[str]] = []
+    for attempt in range(2):
+        with RtspServer({"desk": clip}) as server:
+            cfg = _site(server.url("desk"), tmp_path / f"live{attempt}", assets)
+            events, disturbed = _run_live(cfg, CLIP_S + 15)
+        if not disturbed:
+            return _spans(events)
+        seen.append(disturbed)
+        logging.getLogger(__name__).warning("live run %d disturbed: %s", attempt, disturbed)
+    pytest.fail(f"every live run was disturbed by the machine, not the code: {seen}")
 
 
 @pytest.mark.slow
@@ -104,9 +141,7 @@ def test_live_and_replay_of_the_same_clip_give_the_same_violations(
 ) -> None:
     clip = prepare(assets / "video" / "one-by-one-person-detection.mp4", "identity",
                    duration_s=CLIP_S)
-    with RtspServer({"desk": clip}) as server:
-        live_cfg = _site(server.url("desk"), tmp_path / "live", assets)
-        live = _spans(_run_live(live_cfg, CLIP_S + 15))
+    live = _live_spans(clip, tmp_path, assets)
     replay_cfg = _site(str(clip), tmp_path / "replay", assets)
     sessions, _ = open_detectors(replay_cfg)
     replayed = _spans(run_replay(replay_cfg, ReplayOptions("desk", clip), sessions, []).events)
