@@ -24,7 +24,11 @@ class ConsoleServer:
         self.host = host
         # Bound here, so a port taken by another program fails at once with OSError, and
         # port 0 gets a free one before the thread starts.
-        self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        # IPPROTO_TCP named, not left 0: asyncio sets TCP_NODELAY only on sockets whose
+        # proto says TCP, and accepted connections inherit the listener's. Without it every
+        # response written in two pieces (headers, body) waited ~40 ms for a delayed ACK.
+        self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET,
+                                   socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port = int(self._sock.getsockname()[1])
