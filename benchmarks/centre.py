@@ -12,6 +12,11 @@
    (their paho clients on this machine's two cores too), and as a drain (`ingest_drain`:
    the replicas paused while the boxes publish into the broker, the clock from their
    resumption: the centre alone, as where boxes are remote). Goal: >= 2,000 events/s here.
+   Ceilings in the same run (`ingest_ceilings`), on the same messages: the database half
+   alone (as many writer processes as replicas, through the replicas' batch code, fed
+   from memory, no MQTT) and the broker half alone
+   (bare counting subscribers, benchmarks/mqtt_drain.py, draining like the replicas);
+   `share_of_slower_ceiling` puts the drain rate against the slower of the two.
 2. list pages: `--rows` violations in PostgreSQL (filled with COPY like
    benchmarks/console_store.py, ANALYZEd), then GET /api/violations through a real HTTP
    server (uvicorn) with bearer tokens: the inbox, site, camera and kind filters, a deep
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -48,6 +54,9 @@ from sqlalchemy import func, select, text
 from benchmarks.console_store import fill
 from console.auth import create_token
 from console.centre.app import create_centre_app
+from console.centre.config import IngestConfig
+from console.centre.ingest import Ingest
+from console.centre.mqtt import Received
 from console.store import Store
 from console.store.tables import events_seen
 from console.web.server import ConsoleServer
@@ -125,6 +134,115 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
             p.stop()
         broker.kill()
         pg.stop()
+
+
+def ceilings(boxes: int, per_box: int, replicas: int, workdir: Path) -> dict[str, Any]:
+    """What the ingest could reach if one of its two halves were free, measured on the same
+    messages in the same run: the database half alone (the replicas' batch code, in this
+    process, no MQTT) and the broker half alone (bare subscribers that only count)."""
+    plan = fleet_plan(boxes, per_box)
+    messages = plan.messages(0.1, random.Random(2))
+    expected = len(plan.events())
+    return {"database_alone": _database_alone(messages, expected, replicas),
+            "broker_alone": _broker_alone(messages, expected, replicas, workdir)}
+
+
+def _database_alone(messages: list[tuple[str, bytes]], expected: int,
+                    writers: int) -> dict[str, Any]:
+    """`writers` processes, each through console.centre.ingest.Ingest (batches of 500,
+    validation, deferral, the upserts) on its share of the messages (dealt round-robin, as
+    the shared subscription deals them), fed from memory: the database half alone,
+    PostgreSQL included, with the replicas' parallelism."""
+    pg = PgServer()
+    pg.start()
+    try:
+        url = pg.create_database("ceiling")
+        Store.open(url).close()  # the schema, before the writers race to make it
+        ctx = multiprocessing.get_context("spawn")
+        go, done = ctx.Event(), ctx.Queue()
+        procs = [ctx.Process(target=_db_writer, args=(url, messages[i::writers], go, done))
+                 for i in range(writers)]
+        for p in procs:
+            p.start()
+        ready = [done.get(timeout=120) for _ in procs]
+        assert all(r == "ready" for r in ready), ready
+        t0 = time.monotonic()
+        go.set()
+        ends = [done.get(timeout=600) for _ in procs]
+        for p in procs:
+            p.join(30)
+        took_s = max(ends) - t0
+        with Store.open(url) as store:
+            assert _seen(store) == expected, "the ceiling run lost events"
+        return {"writers": writers, "all_stored_s": round(took_s, 2),
+                "events_per_s": round(expected / took_s)}
+    finally:
+        pg.stop()
+
+
+def _db_writer(url: str, messages: list[tuple[str, bytes]], go: Any, done: Any) -> None:
+    store = Store.open(url)
+    acked = [0]
+
+    def ack(batch: list[Received]) -> None:
+        acked[0] += len(batch)
+
+    ing = Ingest(store, IngestConfig(), "sitewarden", ack)
+    done.put("ready")
+    go.wait()
+    for i, (topic, payload) in enumerate(messages):
+        ing.submit(Received(topic, payload, i + 1, 1, False, 1, time.monotonic()))
+    while acked[0] < len(messages):
+        ing.step(0.5)
+    done.put(time.monotonic())  # CLOCK_MONOTONIC: one clock for every process here
+    store.close()
+
+
+def _broker_alone(messages: list[tuple[str, bytes]], expected: int, replicas: int,
+                  workdir: Path) -> dict[str, Any]:
+    """`replicas` bare subscribers (benchmarks/mqtt_drain.py) drain the same messages the
+    way the replicas do in `ingest_drain`: paused while the boxes publish, timed from
+    their resumption until every message was delivered."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    broker = Mosquitto(workdir / "broker")
+    broker.start()
+    procs: list[subprocess.Popen[bytes]] = []
+    files = [workdir / f"drain-{i}.count" for i in range(replicas)]
+    try:
+        for i, f in enumerate(files):
+            procs.append(subprocess.Popen([sys.executable, str(ROOT / "benchmarks" /
+                                           "mqtt_drain.py"), str(broker.port),
+                                           f"drain-{i}", str(f)]))
+        wait_for(lambda: all(_count(f)[1] for f in files), 30, "the bare subscribers")
+        for p in procs:
+            p.send_signal(signal.SIGSTOP)
+        blaster = Blaster(broker.port)
+        blaster.publish(messages)
+        blaster.wait(300)
+        t0 = time.monotonic()
+        for p in procs:
+            p.send_signal(signal.SIGCONT)
+        wait_for(lambda: sum(_count(f)[0] for f in files) >= len(messages), 300,
+                 "every message delivered")
+        took_s = time.monotonic() - t0
+        blaster.stop()
+        return {"subscribers": replicas, "all_delivered_s": round(took_s, 2),
+                "events_per_s": round(expected / took_s),
+                "messages_per_s": round(len(messages) / took_s)}
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGCONT)
+            p.terminate()
+            p.wait(10)
+        broker.kill()
+
+
+def _count(path: Path) -> tuple[int, bool]:
+    try:
+        n, _, flag = path.read_text().partition(" ")
+        return int(n), flag == "subscribed"
+    except (OSError, ValueError):
+        return 0, False
 
 
 class LockWaits:
@@ -296,6 +414,11 @@ def main() -> None:
                                Path(tmp) / f"{key}-{k}", drain=drain)
                         for k in range(args.ingest_rounds)]
                 result[key] = _median_run(runs)
+            result["ingest_ceilings"] = ceilings(args.boxes, args.violations_per_box,
+                                                 args.replicas, Path(tmp) / "ceilings")
+            result["ingest_drain"]["share_of_slower_ceiling"] = round(
+                result["ingest_drain"]["events_per_s"]
+                / min(c["events_per_s"] for c in result["ingest_ceilings"].values()), 2)
         if "pages" not in skip:
             result["list_pages"] = list_pages(args.rows, args.repeat)
         if "upload" not in skip:
