@@ -15,7 +15,7 @@
    Ceilings in the same run (`ingest_ceilings`), on the same messages: the database half
    alone (as many writer processes as replicas, through the replicas' batch code, fed
    from memory, no MQTT) and the broker half alone
-   (bare counting subscribers, benchmarks/mqtt_drain.py, draining like the replicas);
+   (bare counting subscribers, benchmarks/_mqtt_drain.py, draining like the replicas);
    `share_of_slower_ceiling` puts the drain rate against the slower of the two.
 2. list pages: `--rows` violations in PostgreSQL (filled with COPY like
    benchmarks/console_store.py, ANALYZEd), then GET /api/violations through a real HTTP
@@ -200,7 +200,7 @@ def _db_writer(url: str, messages: list[tuple[str, bytes]], go: Any, done: Any) 
 
 def _broker_alone(messages: list[tuple[str, bytes]], expected: int, replicas: int,
                   workdir: Path) -> dict[str, Any]:
-    """`replicas` bare subscribers (benchmarks/mqtt_drain.py) drain the same messages the
+    """`replicas` bare subscribers (benchmarks/_mqtt_drain.py) drain the same messages the
     way the replicas do in `ingest_drain`: paused while the boxes publish, timed from
     their resumption until every message was delivered."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -211,7 +211,7 @@ def _broker_alone(messages: list[tuple[str, bytes]], expected: int, replicas: in
     try:
         for i, f in enumerate(files):
             procs.append(subprocess.Popen([sys.executable, str(ROOT / "benchmarks" /
-                                           "mqtt_drain.py"), str(broker.port),
+                                           "_mqtt_drain.py"), str(broker.port),
                                            f"drain-{i}", str(f)]))
         wait_for(lambda: all(_count(f)[1] for f in files), 30, "the bare subscribers")
         for p in procs:

@@ -1,6 +1,6 @@
 """A bare MQTT 5 subscriber that only counts: the broker-delivery ceiling of benchmarks/centre.py.
 
-    python benchmarks/mqtt_drain.py PORT CLIENT_ID COUNT_FILE [--group G] [--prefix P]
+    python benchmarks/_mqtt_drain.py PORT CLIENT_ID COUNT_FILE [--group G] [--prefix P]
 
 Subscribes like a console replica (persistent session, Receive Maximum 2,000, the same
 shared subscription, QoS 1) but does nothing with a message except count it; paho sends
