@@ -92,6 +92,9 @@ def _split(items: list[tuple[str, bytes]], fracs: list[float]) -> list[list[tupl
 
 def _wait_complete(store: Store, plan: object, timeout_s: float) -> None:
     expected = len(plan.events())  # type: ignore[attr-defined]
+    # Sequence numbers commit in a short transaction after their events' (on PostgreSQL):
+    # wait for them too, not only for the events.
+    numbered = sum(b.last_sequence for b in plan.boxes)  # type: ignore[attr-defined]
 
     state: dict[str, int] = {}
 
@@ -99,7 +102,10 @@ def _wait_complete(store: Store, plan: object, timeout_s: float) -> None:
         with store.db.read() as c:
             state["seen"] = c.execute(select(func.count()).select_from(events_seen)).scalar_one()
             state["missing"] = c.execute(select(func.sum(boxes.c.missing_count))).scalar_one()
-        return bool(state["seen"] == expected and not state["missing"])
+            state["numbered"] = c.execute(select(func.sum(
+                box_sequences.c.last_seq - box_sequences.c.first_seq + 1))).scalar_one() or 0
+        return bool(state["seen"] == expected and not state["missing"]
+                    and state["numbered"] == numbered)
     try:
         wait_for(done, timeout_s, "every event in the store")
     except AssertionError as e:
