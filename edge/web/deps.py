@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException
 
 from console.web.security import NotAllowed, Principal
-from edge.web.service import SiteService
+from edge.web.service import SiteService, Unreadable
 
 if TYPE_CHECKING:
     from edge.runtime import Supervisor
@@ -32,9 +32,16 @@ class EditorDeps:
         if not principal.scope.allows(self.site_id):
             raise NotAllowed(f"{principal.name} may not see site {self.site_id}")
 
+    def site_json(self) -> dict[str, Any]:
+        """The site file as JSON; 409 naming the parser's complaint when it does not read."""
+        try:
+            return self.site.snapshot()
+        except Unreadable as e:
+            raise HTTPException(409, str(e)) from None
+
     def camera_ids(self) -> list[str]:
         """The cameras of the site file (running or not)."""
-        data = self.site.snapshot()["site"]
+        data = self.site_json()["site"]
         return [str(c.get("id")) for c in data.get("cameras") or [] if isinstance(c, dict)]
 
     def known_camera(self, camera_id: str) -> None:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ruamel.yaml.error import YAMLError
+
 from edge.config import ConfigError, SiteConfig, parse_config
 from edge.web.problems import Invalid, structured
 from edge.web.sitefile import DEFAULT_BACKUPS, SiteFile, VersionConflict, unified_diff
@@ -32,6 +34,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Edit = Callable[[SiteText], SiteText]
 RELOAD_WAIT_S = 4.0  # the supervisor polls the file about once a second
+
+
+READ_TRIES = 3  # a file caught half-written is read again this many times
+
+
+class Unreadable(ValueError):
+    """The site file on disk does not read as YAML (a hand edit broke it): the editor says
+    so, with the parser's line and column, and edits nothing; the box keeps running the
+    last version it loaded."""
+
+
+def parse_site(text: str, name: str) -> SiteText:
+    try:
+        return SiteText(text)
+    except (YAMLError, YamlEditError) as e:
+        where = str(e).replace('"<unicode string>"', name)
+        raise Unreadable(f"{name} cannot be read as YAML (changed by hand?); the box keeps "
+                         f"the last version it loaded. {where}") from None
 
 
 @dataclass(frozen=True)
@@ -88,20 +108,30 @@ class SiteService:
     def snapshot(self) -> dict[str, Any]:
         """The file as JSON with its version; parsed again only when the file changed (the
         routes ask for the camera list on every request)."""
+        for attempt in range(READ_TRIES):
+            key = self._stat_key()
+            cached = self._snapshot
+            if cached is not None and cached[0] == key:
+                return cached[1]
+            snap = self.file.read()
+            if self._stat_key() != key and attempt < READ_TRIES - 1:
+                # Written while we read (a hand edit saved in place): half a file can even
+                # parse, as a shorter site. Read it again once it settles.
+                time.sleep(0.05)
+                continue
+            out = {"version": snap.version, "path": str(self.path),
+                   "site": parse_site(snap.text, self.path.name).data()}
+            self._snapshot = (key, out)
+            return out
+        raise AssertionError("unreachable")
+
+    def _stat_key(self) -> tuple[int, int, int]:
         st = self.path.stat()
-        key = (st.st_mtime_ns, st.st_size, st.st_ino)
-        cached = self._snapshot
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        snap = self.file.read()
-        out = {"version": snap.version, "path": str(self.path),
-               "site": SiteText(snap.text).data()}
-        self._snapshot = (key, out)
-        return out
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def config(self) -> SiteConfig:
         """The file as the box loads it now."""
-        return self.validate(SiteText(self.file.read().text))
+        return self.validate(parse_site(self.file.read().text, self.path.name))
 
     def validate(self, doc: SiteText) -> SiteConfig:
         """The same validation as `sitewarden check` (relative paths from the file's folder);
@@ -114,7 +144,7 @@ class SiteService:
 
     def check(self, edit: Edit) -> tuple[SiteText, SiteConfig]:
         """The edit applied to the current file and validated; nothing is written."""
-        doc = apply(edit, SiteText(self.file.read().text))
+        doc = apply(edit, parse_site(self.file.read().text, self.path.name))
         return doc, self.validate(doc)
 
     def save(self, version: str, edit: Edit) -> Saved:
@@ -124,7 +154,7 @@ class SiteService:
             snap = self.file.read()
             if snap.version != version:
                 raise VersionConflict(snap.version)
-            doc = apply(edit, SiteText(snap.text))
+            doc = apply(edit, parse_site(snap.text, self.path.name))
             self.validate(doc)
             mark = self.reload.mark()
             new_version = self.file.save(version, doc.text)

@@ -37,6 +37,7 @@ from edge.web.service import (
     Edit,
     NotFoundInFile,
     Saved,
+    Unreadable,
     add_zone,
     chain,
     delete_zone,
@@ -82,6 +83,9 @@ def error_response(e: Exception) -> Response:
                              "hand or in another editor); reload to see the changes",
                              "code": "version_conflict", "version": e.current},
                             status_code=409)
+    if isinstance(e, Unreadable):
+        return JSONResponse({"detail": str(e), "code": "site_file_unreadable"},
+                            status_code=409)
     if isinstance(e, NotFoundInFile):
         return JSONResponse({"detail": str(e)}, status_code=404)
     if isinstance(e, ValueError):
@@ -116,7 +120,7 @@ def router(deps: EditorDeps) -> APIRouter:
     @r.get("/site")
     def get_site(principal: Principal = zones_role) -> dict[str, Any]:
         deps.allow(principal)
-        return {**deps.site.snapshot(), "reload": deps.config_detail()}
+        return {**deps.site_json(), "reload": deps.config_detail()}
 
     @r.get("/site/schema")
     def get_schema(principal: Principal = zones_role) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
+from edge.web.sitefile import version_of
 from tests.editor.boxkit import TABLE, Box, wait_until
 from tests.editor.floor import CAMERA, CLICKED_M, image_point
 
@@ -100,6 +101,30 @@ def test_a_hand_edit_meanwhile_gives_409_and_is_kept(box: Box) -> None:
         r = c.delete("/api/zones/corner", params={"version": data["version"]})
         assert r.status_code == 409
     assert box.site_path.read_text() == hand
+
+
+def test_a_file_broken_by_hand_is_reported_not_edited(box: Box) -> None:
+    good = box.site_path.read_text()
+    version = site(box)["version"]
+    broken = good.replace("cameras:", "cameras: [", 1)
+    try:
+        box.site_path.write_text(broken)
+        with box.client("ina") as c:
+            r = c.get("/api/site")
+            assert r.status_code == 409, r.text
+            assert "cannot be read as YAML" in r.json()["detail"]
+            assert box.site_path.name + ", line" in r.json()["detail"]
+            assert c.get("/api/cameras/floor/preview/sources").status_code == 409
+            zone = {"id": "late", "camera": "floor", "kind": "danger_zone",
+                    "points": [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5]]}
+            # even against the broken file's own version: nothing is written over it
+            r = c.post("/api/zones", json={"version": version_of(broken.encode()),
+                                           "zone": zone})
+            assert r.status_code == 409 and r.json()["code"] == "site_file_unreadable", r.text
+        assert box.site_path.read_text() == broken
+    finally:
+        box.site_path.write_text(good)
+    assert site(box)["version"] == version
 
 
 def test_zone_crud_through_the_api(box: Box) -> None:

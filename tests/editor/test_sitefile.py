@@ -4,11 +4,12 @@ validation as `sitewarden check`, problems with their key path."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from edge.web.problems import Invalid, problem
-from edge.web.service import SiteService, add_zone, set_camera_key
+from edge.web.service import SiteService, Unreadable, add_zone, set_camera_key
 from edge.web.sitefile import SiteFile, VersionConflict, version_of
 
 SITE = """\
@@ -100,3 +101,45 @@ def test_problem_lines_are_parsed() -> None:
     assert p == {"path": "zones[0].filters.min_score", "loc": ["zones", 0, "filters", "min_score"],
                  "msg": "too big", "line": 7, "zone_id": "a", "field": ["filters", "min_score"]}
     assert problem("no path here", data)["msg"] == "no path here"
+
+
+BROKEN = SITE.replace("  - id: cam\n", "  - id: [cam\n")
+
+
+def test_a_file_broken_by_hand_is_named_with_its_line_and_never_edited(site: Path) -> None:
+    svc = SiteService(site)
+    version = svc.snapshot()["version"]
+    site.write_text(BROKEN)
+    where = r"(?s)site\.yaml cannot be read as YAML.*in site\.yaml, line 7, column 8"
+    with pytest.raises(Unreadable, match=where):
+        svc.snapshot()
+    with pytest.raises(Unreadable):
+        svc.check(add_zone(ZONE))
+    with pytest.raises(Unreadable):
+        svc.save(version_of(BROKEN.encode()), add_zone(ZONE))
+    assert site.read_text() == BROKEN
+    site.write_text(SITE)  # mended: the editor works again
+    assert svc.snapshot()["version"] == version
+
+
+def test_a_file_caught_half_written_is_read_again(site: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The editor read the file while a hand edit was writing it in place (`>`): the first
+    read got half of it, which even parses (as a site whose camera is empty); the file
+    changed during the read, so it is read again."""
+    svc = SiteService(site)
+    full = SITE + "# edited by hand\n"
+    real_read = SiteFile.read
+    reads = []
+
+    def half_then_done(self: SiteFile) -> Any:
+        snap = real_read(self)
+        reads.append(snap)
+        if len(reads) == 1:
+            site.write_text(full)  # the writer finishes after our read
+            return type(snap)(SITE[:SITE.index("cameras:") + 13], snap.version)
+        return snap
+
+    monkeypatch.setattr(SiteFile, "read", half_then_done)
+    snap = svc.snapshot()
+    assert len(reads) == 2 and snap["version"] == version_of(full.encode())
