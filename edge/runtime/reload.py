@@ -14,12 +14,18 @@ log = logging.getLogger(__name__)
 
 class ConfigWatcher:
     """poll() compares the file's (mtime, size); a valid new file goes to `apply`, a bad one
-    is logged and remembered in `last_error` while the running config stays."""
+    is logged and remembered in `last_error` while the running config stays.
+
+    A change is taken once the file has looked the same for one more poll: an edit saved in
+    place (`>`, some editors) passes through a truncated file, and half a site file can be
+    a valid, shorter site (zones missing) that would end their violations.
+    """
 
     def __init__(self, path: Path, apply: Callable[[SiteConfig], None]) -> None:
         self.path = path
         self._apply = apply
         self._sig = self._signature()
+        self._pending: tuple[int, int] | None = None  # a change seen once, not yet settled
         self.last_error: str | None = None
         self.reloads = 0
         self.rejected = 0
@@ -35,8 +41,12 @@ class ConfigWatcher:
         """True when a new config was applied."""
         sig = self._signature()
         if sig is None or sig == self._sig:
+            self._pending = None
             return False
-        self._sig = sig
+        if sig != self._pending:
+            self._pending = sig
+            return False
+        self._sig, self._pending = sig, None
         try:
             cfg = load_config(self.path)
         except ConfigError as e:
