@@ -4,14 +4,18 @@ Written whether or not MQTT is configured or up, on the dispatcher thread, as th
 (after the publisher numbered the event). The store lives at <storage.directory>/console.db.
 A full or broken disk never costs detection or delivery: events that cannot be written are
 held in memory (bounded; the oldest go first, counted: they still went to the broker) and
-written when the store works again; the part `local_store` is degraded meanwhile. A store
-that cannot even be opened at start is opened again by the 1 Hz housekeeping.
+written when the store works again; the part `local_store` is degraded meanwhile, and ok
+again once it has written without a failure for `ok_after_s`: on a full disk the evidence
+sweep frees a few kilobytes now and then, a write gets through and the next one fails, and
+operators should see one episode, not a flapping state. A store that cannot even be opened
+at start is opened again by the 1 Hz housekeeping.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -31,10 +35,14 @@ def store_path(storage_directory: str | Path) -> Path:
 
 
 class LocalStore:
-    def __init__(self, path: Path, report: Report, max_held: int = 10_000) -> None:
+    def __init__(self, path: Path, report: Report, max_held: int = 10_000, *,
+                 ok_after_s: float = 10.0, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = path
         self._report = report
         self.max_held = max_held
+        self.ok_after_s = ok_after_s
+        self._clock = clock
+        self._last_failure_s: float | None = None  # set while degraded
         self.store: Store | None = None
         self._held: OrderedDict[str, Event] = OrderedDict()
         self._lock = threading.Lock()
@@ -71,20 +79,25 @@ class LocalStore:
             return
         with self._lock:
             held = list(self._held.values())
-        if not held:
-            return
-        assert self.store is not None
-        try:
-            self.store.ingest_many(held)
-        except Exception as e:
-            self._degraded("cannot write", e)
-            return
+        if held:
+            assert self.store is not None
+            try:
+                self.store.ingest_many(held)
+            except Exception as e:
+                self._degraded("cannot write", e)
+                return
+            with self._lock:
+                for ev in held:
+                    self._held.pop(ev.id, None)
+        self._maybe_ok()
+
+    def _maybe_ok(self) -> None:
         with self._lock:
-            for ev in held:
-                self._held.pop(ev.id, None)
-            empty = not self._held
-        if empty:
-            self._report("local_store", "ok", {"affected": []})
+            last = self._last_failure_s
+            if last is None or self._held or self._clock() - last < self.ok_after_s:
+                return
+            self._last_failure_s = None
+        self._report("local_store", "ok", {"affected": []})
 
     def _hold(self, event: Event) -> None:
         self._held[event.id] = event
@@ -97,6 +110,7 @@ class LocalStore:
         log.warning("local store %s: %s (%s)", self.path, what, e)
         with self._lock:
             held = len(self._held)
+            self._last_failure_s = self._clock()
         self._report("local_store", "degraded", {
             "reason": reason, "message": f"{what}: {e}"[:300], "affected": ["local_store"],
             "held_in_memory": held})

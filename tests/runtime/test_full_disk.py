@@ -126,6 +126,10 @@ def _check_once_each(sub: Collector) -> None:
     for part in EXPECTED_PARTS:
         assert events.count((part, "degraded")) == 1, events
         assert events.count((part, "ok")) == 1, events
+    # The box's own store degrades only if it wrote while the disk was full; then it is one
+    # episode too, however often the evidence sweep lets a write through meanwhile.
+    n = events.count(("local_store", "degraded"))
+    assert n <= 1 and events.count(("local_store", "ok")) == n, events
 
 
 def test_disk_filled_under_a_running_box(
@@ -144,10 +148,9 @@ def test_disk_filled_under_a_running_box(
         disk.free()
         # Ok again by itself: the disk at once, the outbox at its next write, the evidence
         # store with the clip written when the violation clears.
-        assert wait_until(lambda: _ok_again(platform) >= EXPECTED_PARTS, 40), \
-            _box_events(platform)
+        assert wait_until(lambda: _ok_again(platform) >= EXPECTED_PARTS
+                          and not sup.box_health.degraded, 40), _box_events(platform)
         assert "ended" in _phases(platform)
-        assert not sup.box_health.degraded
     _check_once_each(platform)
 
 
@@ -161,7 +164,6 @@ def test_box_started_on_a_full_disk_detects_delivers_and_recovers(
         assert wait_until(lambda: {(p, "degraded") for p in EXPECTED_PARTS}
                           <= set(_box_events(platform)), 20), _box_events(platform)
         disk.free()
-        assert wait_until(lambda: _ok_again(platform) >= EXPECTED_PARTS, 40), \
-            _box_events(platform)
-        assert not sup.box_health.degraded
+        assert wait_until(lambda: _ok_again(platform) >= EXPECTED_PARTS
+                          and not sup.box_health.degraded, 40), _box_events(platform)
     _check_once_each(platform)
