@@ -15,11 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import signal
-import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +29,7 @@ from tests.evidence.s3kit import KEY_ENV, SECRET_ENV, MotoS3, bucket, s3
 from tests.publisher.conftest import Collector
 from tests.publisher.mosquitto import Mosquitto
 from tests.rtsp_server import RtspServer, free_port, prepare, wait_until
+from tests.runtime.runkit import BoxProcess, stop_box
 
 pytestmark = pytest.mark.slow
 __all__ = ["bucket", "s3"]  # fixtures
@@ -65,48 +62,16 @@ def _site(path: Path, assets: Path, camera_url: str, port: int, store: Path,
     return path
 
 
-class _Run(subprocess.Popen[str]):
-    """`sitewarden run` with its output read as it comes (the console's first password)."""
-
-    def __init__(self, args: list[str]) -> None:
-        super().__init__(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.stdout is not None
-        for line in self.stdout:
-            self.lines.append(line)
-
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def admin_password(self) -> str | None:
-        m = re.search(r"log in as admin with the password (\S+)", self.output())
-        return m.group(1) if m else None
-
-
 @contextmanager
-def _box(site: Path, events_out: Path) -> Iterator[_Run]:
-    proc = _Run([sys.executable, "-m", "edge.cli", "run", str(site),
-                 "--events-out", str(events_out)])
+def _box(site: Path, events_out: Path) -> Iterator[BoxProcess]:
+    proc = BoxProcess([sys.executable, "-m", "edge.cli", "run", str(site),
+                       "--events-out", str(events_out)])
     try:
         yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
-
-
-def _stop(proc: _Run) -> str:
-    proc.send_signal(signal.SIGTERM)
-    rc = proc.wait(20)
-    proc._reader.join(5)
-    out = proc.output()
-    assert rc == 0, out
-    assert "Traceback" not in out, out
-    return out
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:
@@ -168,7 +133,7 @@ def _first_run(assets: Path, tmp: Path, clip: Path, broker: Mosquitto, sub: Coll
         _box_status_tells_what_runs(broker.port, site)
         _console_shows_the_violations(proc, http_port)
         assert "ended" not in _phases(sub.events(), "table")  # still open at SIGTERM
-        _stop(proc)
+        stop_box(proc)
     ready = _evidence_ready(sub.events())
     table_started = next(e for e in sub.events() if e["data"].get("zone_id") == "table")
     table_id = table_started["data"]["violation_id"]
@@ -190,7 +155,7 @@ def _box_status_tells_what_runs(port: int, site: Path) -> None:
     assert status["config_version"] == hashlib.sha256(site.read_bytes()).hexdigest()[:12]
 
 
-def _console_shows_the_violations(proc: _Run, http_port: int) -> None:
+def _console_shows_the_violations(proc: BoxProcess, http_port: int) -> None:
     """The console the box serves: the first admin's printed password logs in, the local
     store holds the violations, and the zone editor is mounted for the camera."""
     assert wait_until(lambda: proc.admin_password() is not None, 10), proc.output()
@@ -234,7 +199,7 @@ def _undelivered_survive_a_restart(
             # Events happen while the broker is down: they wait in the outbox.
             assert wait_until(lambda: "started" in _phases(_lines(out), "table"), 60), \
                 _lines(out)
-            _stop(proc)
+            stop_box(proc)
     pending = [e["id"] for e in _lines(out)]
     assert pending and not set(pending) & set(_unique_ids(sub.events()))
     broker.start()
@@ -243,7 +208,7 @@ def _undelivered_survive_a_restart(
         with _box(site, tmp / "run3.jsonl") as proc:
             assert wait_until(lambda: set(pending) <= set(_unique_ids(sub.events())), 30), \
                 (pending, _unique_ids(sub.events()))
-            _stop(proc)
+            stop_box(proc)
 
 
 def _unique_ids(events: list[dict[str, Any]]) -> list[str]:
