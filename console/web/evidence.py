@@ -67,8 +67,10 @@ class LocalEvidence:
                           principal: Principal = Depends(require(Action.READ))) -> Response:
             """One evidence file; `Range` requests are answered with 206."""
             path = self._resolve(rel)
-            site = rel.split("/", 1)[0]
-            if path is None or not principal.scope.allows(site):
+            # The site is the resolved file's, never the URL's first segment: with a dot
+            # segment (`plant-7/%2e%2e/plant-9/...`) the two differ.
+            site = path.relative_to(self.root).parts[0] if path is not None else None
+            if path is None or site is None or not principal.scope.allows(site):
                 raise NotFound(f"evidence {rel}")
             return FileResponse(path, media_type=_TYPES.get(path.suffix.lower(),
                                                             "application/octet-stream"),
@@ -78,7 +80,8 @@ class LocalEvidence:
 
     def _resolve(self, rel: str) -> Path | None:
         """The file for a URL path, never outside the evidence root."""
-        if "\x00" in rel or rel.startswith("/"):
+        if "\x00" in rel or rel.startswith("/") or \
+                any(part in ("", ".", "..") for part in rel.split("/")):
             return None
         path = (self.root / rel).resolve()
         if not path.is_relative_to(self.root) or not path.is_file():

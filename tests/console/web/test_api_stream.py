@@ -139,6 +139,15 @@ def test_evidence_byte_ranges(store: Store, tmp_path: Path) -> None:
         assert httpx.get(s.url + rel, timeout=5).status_code == 401
         other = f"/evidence/{OTHER_SITE}/gate-north/2026-03-14/v1/clip.mp4"
         assert c.get(other).status_code == 404
+        # The other site's file exists: no path through the own site's name reaches it.
+        theirs = tmp_path / "evidence" / OTHER_SITE / "gate-north" / "2026-03-14" / "v1"
+        theirs.mkdir(parents=True)
+        (theirs / "clip.mp4").write_bytes(b"secret")
+        assert c.get(other).status_code == 404
+        for dots in ("%2e%2e", "..", "%2E%2E", "./%2e%2e"):
+            sneaky = f"/evidence/{SITE}/{dots}/{OTHER_SITE}/gate-north/2026-03-14/v1/clip.mp4"
+            r = c.get(sneaky)
+            assert r.status_code == 404 and b"secret" not in r.content, (dots, r.status_code)
 
 
 def test_two_apps_on_one_postgresql(pg_url: str, tmp_path: Path) -> None:
