@@ -46,11 +46,15 @@ class PreviewIn(BaseModel):
 def router(deps: EditorDeps) -> APIRouter:
     r = APIRouter(prefix="/api", tags=["editor"])
 
-    @r.get("/cameras/{camera_id}/preview/sources")
-    def sources(camera_id: str, principal: Principal = zones_role) -> list[dict[str, Any]]:
+    @r.get("/cameras/{camera_id}/preview/sources", response_model=list[dict[str, Any]])
+    def sources(camera_id: str, principal: Principal = zones_role) -> Any:
         deps.allow(principal)
         deps.known_camera(camera_id)
-        return deps.preview.sources(deps.site.config(), camera_id)
+        try:
+            cfg = deps.site.config()
+        except (Invalid, ValueError) as e:  # a hand edit the box would refuse too
+            return error_response(e)
+        return deps.preview.sources(cfg, camera_id)
 
     @r.get("/cameras/{camera_id}/preview/progress")
     def progress(camera_id: str, principal: Principal = zones_role) -> dict[str, Any]:

@@ -25,7 +25,13 @@ from ruamel.yaml.error import YAMLError
 
 from edge.config import ConfigError, SiteConfig, parse_config
 from edge.web.problems import Invalid, structured
-from edge.web.sitefile import DEFAULT_BACKUPS, SiteFile, VersionConflict, unified_diff
+from edge.web.sitefile import (
+    DEFAULT_BACKUPS,
+    SiteFile,
+    Unreadable,
+    VersionConflict,
+    unified_diff,
+)
 from edge.web.yamledit import SiteText, YamlEditError
 
 if TYPE_CHECKING:
@@ -33,25 +39,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Edit = Callable[[SiteText], SiteText]
-RELOAD_WAIT_S = 4.0  # the supervisor polls the file about once a second
+RELOAD_WAIT_S = 6.0  # polled about once a second; taken when unchanged for one more poll
 
 
 READ_TRIES = 3  # a file caught half-written is read again this many times
-
-
-class Unreadable(ValueError):
-    """The site file on disk does not read as YAML (a hand edit broke it): the editor says
-    so, with the parser's line and column, and edits nothing; the box keeps running the
-    last version it loaded."""
 
 
 def parse_site(text: str, name: str) -> SiteText:
     try:
         return SiteText(text)
     except (YAMLError, YamlEditError) as e:
+        # Not "the box keeps its last version": PyYAML, the box's loader, takes a few
+        # things ruamel refuses (duplicate keys). `sitewarden check` says what the box sees.
         where = str(e).replace('"<unicode string>"', name)
-        raise Unreadable(f"{name} cannot be read as YAML (changed by hand?); the box keeps "
-                         f"the last version it loaded. {where}") from None
+        raise Unreadable(f"{name} cannot be read as YAML by the editor (changed by hand?); "
+                         f"mend it by hand. {where}") from None
 
 
 @dataclass(frozen=True)
@@ -113,17 +115,25 @@ class SiteService:
             cached = self._snapshot
             if cached is not None and cached[0] == key:
                 return cached[1]
-            snap = self.file.read()
-            if self._stat_key() != key and attempt < READ_TRIES - 1:
-                # Written while we read (a hand edit saved in place): half a file can even
-                # parse, as a shorter site. Read it again once it settles.
-                time.sleep(0.05)
-                continue
-            out = {"version": snap.version, "path": str(self.path),
-                   "site": parse_site(snap.text, self.path.name).data()}
-            self._snapshot = (key, out)
-            return out
+            last = attempt == READ_TRIES - 1
+            try:
+                out: dict[str, Any] | None = self._read_json()
+            except Unreadable:
+                if last or self._stat_key() == key:
+                    raise
+                out = None
+            if out is not None and (last or self._stat_key() == key):
+                self._snapshot = (key, out)
+                return out
+            # Written while we read (a hand edit saved in place): half a file can even
+            # parse, as a shorter site. Read it again once it settles.
+            time.sleep(0.05)
         raise AssertionError("unreachable")
+
+    def _read_json(self) -> dict[str, Any]:
+        snap = self.file.read()
+        return {"version": snap.version, "path": str(self.path),
+                "site": parse_site(snap.text, self.path.name).data()}
 
     def _stat_key(self) -> tuple[int, int, int]:
         st = self.path.stat()

@@ -32,6 +32,11 @@ class VersionConflict(Exception):
         self.current = current
 
 
+class Unreadable(ValueError):
+    """The site file on disk is not text the editor can read (a hand edit broke it, or is
+    being written): the editor says so, with where, and edits nothing."""
+
+
 @dataclass(frozen=True)
 class Snapshot:
     text: str
@@ -51,7 +56,12 @@ class SiteFile:
 
     def read(self) -> Snapshot:
         data = self.path.read_bytes()
-        return Snapshot(data.decode("utf-8"), version_of(data))
+        try:
+            return Snapshot(data.decode("utf-8"), version_of(data))
+        except UnicodeDecodeError as e:
+            line = data[:e.start].count(b"\n") + 1
+            raise Unreadable(f"{self.path.name} is not UTF-8 text (line {line}, byte "
+                             f"{e.start}); save it as UTF-8") from None
 
     def save(self, expected_version: str, text: str) -> str:
         """Replace the file with `text` if it is still `expected_version`; the new version.

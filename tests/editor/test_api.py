@@ -122,6 +122,11 @@ def test_a_file_broken_by_hand_is_reported_not_edited(box: Box) -> None:
                                            "zone": zone})
             assert r.status_code == 409 and r.json()["code"] == "site_file_unreadable", r.text
         assert box.site_path.read_text() == broken
+        # YAML again, but a site the box would refuse: the routes that load it say why
+        box.site_path.write_text(good.replace("kind: danger_zone", "kind: no_such_kind", 1))
+        with box.client("ina") as c:
+            r = c.get("/api/cameras/floor/preview/sources")
+            assert r.status_code == 422 and "no_such_kind" in r.text, r.text
     finally:
         box.site_path.write_text(good)
     assert site(box)["version"] == version

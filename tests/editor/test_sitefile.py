@@ -143,3 +143,12 @@ def test_a_file_caught_half_written_is_read_again(site: Path,
     monkeypatch.setattr(SiteFile, "read", half_then_done)
     snap = svc.snapshot()
     assert len(reads) == 2 and snap["version"] == version_of(full.encode())
+
+
+def test_a_file_saved_in_another_encoding_is_named_not_a_crash(site: Path) -> None:
+    svc = SiteService(site)
+    site.write_bytes(SITE.replace("# a site", "# Zone für Pressen").encode("latin-1"))
+    with pytest.raises(Unreadable, match=r"site\.yaml is not UTF-8 text \(line 1"):
+        svc.snapshot()
+    with pytest.raises(Unreadable):
+        svc.save(version_of(site.read_bytes()), add_zone(ZONE))
