@@ -46,14 +46,19 @@ class ConfigWatcher:
         if sig != self._pending:
             self._pending = sig
             return False
-        self._sig, self._pending = sig, None
         try:
             cfg = load_config(self.path)
         except ConfigError as e:
+            if self._changed_since(sig):
+                return False
+            self._sig, self._pending = sig, None
             self.rejected += 1
             self.last_error = e.render()
             log.error("config edit rejected; the running zones stay in force:\n%s", self.last_error)
             return False
+        if self._changed_since(sig):
+            return False
+        self._sig, self._pending = sig, None
         try:
             self._apply(cfg)
         except Exception as e:  # a rejected apply must leave the old zones running
@@ -64,4 +69,13 @@ class ConfigWatcher:
         self.last_error = None
         self.reloads += 1
         log.info("config reloaded from %s", self.path)
+        return True
+
+    def _changed_since(self, sig: tuple[int, int]) -> bool:
+        """Written again while it was read: what was read may be half of it; it is taken at
+        a later poll, once it has settled."""
+        now = self._signature()
+        if now == sig:
+            return False
+        self._pending = now
         return True

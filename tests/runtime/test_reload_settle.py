@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 import yaml
 
 from edge.config import SiteConfig
+from edge.runtime import reload
 from edge.runtime.reload import ConfigWatcher
 
 
@@ -52,3 +54,30 @@ def test_an_edit_left_truncated_is_still_taken_when_it_settles(tmp_path: Path) -
     assert not w.poll()
     assert w.poll()
     assert [[z.id for z in c.zones] for c in applied] == [["a"]]
+
+
+def test_a_file_written_while_it_is_read_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer starts after the settling check and finishes during the read."""
+    path = tmp_path / "site.yaml"
+    _write(path, _doc(["a", "b"]), 1_000_000_000)
+    applied: list[SiteConfig] = []
+    w = ConfigWatcher(path, applied.append)
+    half = _doc(["a"])
+    _write(path, half, 2_000_000_000)
+    real_load = reload.load_config
+    loads: list[int] = []
+
+    def load_then_written(p: Path) -> SiteConfig:
+        cfg = real_load(p)
+        loads.append(1)
+        if len(loads) == 1:
+            _write(path, _doc(["a", "b", "c"]), 3_000_000_000)
+        return cfg
+
+    monkeypatch.setattr(reload, "load_config", load_then_written)
+    assert not w.poll()  # seen once
+    assert not w.poll()  # settled, read, but written meanwhile: not taken
+    assert w.poll()  # the same since: taken
+    assert [[z.id for z in c.zones] for c in applied] == [["a", "b", "c"]]
