@@ -43,6 +43,8 @@ class LocalStore:
         self.ok_after_s = ok_after_s
         self._clock = clock
         self._last_failure_s: float | None = None  # set while degraded
+        self._failures = 0
+        self._last_detail: dict[str, Any] = {}
         self.store: Store | None = None
         self._held: OrderedDict[str, Event] = OrderedDict()
         self._lock = threading.Lock()
@@ -97,7 +99,15 @@ class LocalStore:
             if last is None or self._held or self._clock() - last < self.ok_after_s:
                 return
             self._last_failure_s = None
+            failures = self._failures
         self._report("local_store", "ok", {"affected": []})
+        with self._lock:
+            raced = self._failures != failures
+            detail = dict(self._last_detail, held_in_memory=len(self._held))
+        if raced:
+            # A write failed while "ok" went out, and its "degraded" was taken for a repeat:
+            # say it again, so the state ends where the store is.
+            self._report("local_store", "degraded", detail)
 
     def _hold(self, event: Event) -> None:
         self._held[event.id] = event
@@ -109,11 +119,12 @@ class LocalStore:
         reason = "disk_full" if "full" in str(e).lower() else "store_error"
         log.warning("local store %s: %s (%s)", self.path, what, e)
         with self._lock:
-            held = len(self._held)
             self._last_failure_s = self._clock()
-        self._report("local_store", "degraded", {
-            "reason": reason, "message": f"{what}: {e}"[:300], "affected": ["local_store"],
-            "held_in_memory": held})
+            self._failures += 1
+            self._last_detail = {"reason": reason, "message": f"{what}: {e}"[:300],
+                                 "affected": ["local_store"]}
+            detail = dict(self._last_detail, held_in_memory=len(self._held))
+        self._report("local_store", "degraded", detail)
 
     def stats(self) -> dict[str, Any]:
         with self._lock:

@@ -121,6 +121,14 @@ def _ok_again(sub: Collector) -> set[str]:
 EXPECTED_PARTS = {"disk", "outbox", "evidence_storage"}
 
 
+def _settled(sub: Collector) -> bool:
+    """Every part that said degraded has said ok on the wire (the local store's comes last:
+    ten quiet seconds after its last failure)."""
+    events = _box_events(sub)
+    return all(events.count((p, "ok")) >= events.count((p, "degraded"))
+               for p, _ in events)
+
+
 def _check_once_each(sub: Collector) -> None:
     events = _box_events(sub)
     for part in EXPECTED_PARTS:
@@ -149,7 +157,8 @@ def test_disk_filled_under_a_running_box(
         # Ok again by itself: the disk at once, the outbox at its next write, the evidence
         # store with the clip written when the violation clears.
         assert wait_until(lambda: _ok_again(platform) >= EXPECTED_PARTS
-                          and not sup.box_health.degraded, 40), _box_events(platform)
+                          and not sup.box_health.degraded and _settled(platform), 40), \
+            _box_events(platform)
         assert "ended" in _phases(platform)
     _check_once_each(platform)
 
@@ -165,5 +174,6 @@ def test_box_started_on_a_full_disk_detects_delivers_and_recovers(
                           <= set(_box_events(platform)), 20), _box_events(platform)
         disk.free()
         assert wait_until(lambda: _ok_again(platform) >= EXPECTED_PARTS
-                          and not sup.box_health.degraded, 40), _box_events(platform)
+                          and not sup.box_health.degraded and _settled(platform), 40), \
+            _box_events(platform)
     _check_once_each(platform)

@@ -72,3 +72,32 @@ def _transitions(reports: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, d
         if not out or out[-1][0] != state:
             out.append((state, detail))
     return out
+
+
+def test_a_failure_while_ok_goes_out_leaves_the_state_degraded(tmp_path: Path) -> None:
+    """A write fails on the dispatcher just as the housekeeping says ok: BoxHealth drops
+    that "degraded" as a repeat (the state is still degraded), then takes the "ok"; the
+    store must say degraded once more."""
+    now = [0.0]
+    state = ["ok"]
+    disk = TightDisk()
+    events = [Event.from_wire(e) for e in lifecycle("v1", T0, [1])]
+
+    def box_health(part: str, new: str, detail: dict[str, Any]) -> None:
+        if new == "ok" and state[0] == "degraded" and not disk.full:
+            disk.full = True
+            ls(events[1])  # the dispatcher's write fails meanwhile
+        if new != state[0]:  # BoxHealth: a repeated state is not a change
+            state[0] = new
+
+    ls = LocalStore(tmp_path / "console.db", box_health, ok_after_s=10.0,
+                    clock=lambda: now[0])
+    ls.store = disk  # type: ignore[assignment]
+    disk.full = True
+    ls(events[0])
+    assert state == ["degraded"]
+    disk.full = False
+    now[0] = 11.0
+    ls.retry()  # writes the held event, then says ok... while the next write fails
+    assert state == ["degraded"]
+    assert ls.stats()["held_in_memory"] == 1
