@@ -138,8 +138,9 @@ def ingest(boxes: int, per_box: int, replicas: int, workdir: Path,
 
 def ceilings(boxes: int, per_box: int, replicas: int, workdir: Path) -> dict[str, Any]:
     """What the ingest could reach if one of its two halves were free, measured on the same
-    messages in the same run: the database half alone (the replicas' batch code, in this
-    process, no MQTT) and the broker half alone (bare subscribers that only count)."""
+    messages in the same run: the database half alone (the replicas' batch code in as many
+    processes as replicas, no MQTT) and the broker half alone (bare subscribers that only
+    count)."""
     plan = fleet_plan(boxes, per_box)
     messages = plan.messages(0.1, random.Random(2))
     expected = len(plan.events())
@@ -160,17 +161,23 @@ def _database_alone(messages: list[tuple[str, bytes]], expected: int,
         Store.open(url).close()  # the schema, before the writers race to make it
         ctx = multiprocessing.get_context("spawn")
         go, done = ctx.Event(), ctx.Queue()
-        procs = [ctx.Process(target=_db_writer, args=(url, messages[i::writers], go, done))
+        procs = [ctx.Process(target=_db_writer, args=(url, messages[i::writers], go, done),
+                             daemon=True)
                  for i in range(writers)]
-        for p in procs:
-            p.start()
-        ready = [done.get(timeout=120) for _ in procs]
-        assert all(r == "ready" for r in ready), ready
-        t0 = time.monotonic()
-        go.set()
-        ends = [done.get(timeout=600) for _ in procs]
-        for p in procs:
-            p.join(30)
+        try:
+            for p in procs:
+                p.start()
+            ready = [done.get(timeout=120) for _ in procs]
+            assert all(r == "ready" for r in ready), ready
+            t0 = time.monotonic()
+            go.set()
+            ends = [done.get(timeout=600) for _ in procs]
+            for p in procs:
+                p.join(30)
+        finally:
+            for p in procs:  # a failed run must not leave writers behind
+                if p.is_alive():
+                    p.terminate()
         took_s = max(ends) - t0
         with Store.open(url) as store:
             assert _seen(store) == expected, "the ceiling run lost events"

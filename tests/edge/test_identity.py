@@ -116,8 +116,7 @@ def _disturbances(resyncs: int, stalls: int, events: list[Event]) -> list[str]:
     """
     out = [f"{n} {what}" for n, what in ((resyncs, "clock re-anchors"),
                                           (stalls, "stalled sessions")) if n]
-    out += [f"camera {ev.data.state}" for ev in events  # type: ignore[union-attr]
-            if ev.type.startswith("sitewarden.camera.") and ev.type != "sitewarden.camera.online"]
+    out += ["camera offline" for ev in events if ev.type == "sitewarden.camera.offline"]
     return out
 
 
