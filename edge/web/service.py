@@ -196,9 +196,32 @@ class NotFoundInFile(LookupError):
     """The zone or camera an edit names is not in the file."""
 
 
+def refuse_env_refs(value: Any, old: Any, where: str) -> None:
+    """What the editor writes never names an environment variable it did not find there.
+    The loader expands `${VAR}` in every string of the file, and validation messages quote
+    values: a draft zone of kind `${SITEWARDEN_HTTP_TOKEN}` would have handed the box's
+    secrets back. A `${...}` value the file already has at the same place (a label written
+    by hand) is kept as it is."""
+    if isinstance(value, str):
+        if "${" in value and value != old:
+            raise Invalid([{"path": where, "loc": [p for p in where.split(".") if p],
+                            "msg": "values written by the editor cannot refer to environment "
+                                   "variables (${...}); write them in the file by hand",
+                            "line": None}])
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            refuse_env_refs(k, None, where)
+            refuse_env_refs(v, old.get(k) if isinstance(old, Mapping) else None, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            was = old[i] if isinstance(old, (list, tuple)) and i < len(old) else None
+            refuse_env_refs(v, was, f"{where}.{i}")
+
+
 def add_zone(zone: Mapping[str, Any]) -> Edit:
     """After the last zone of its camera (zones of one camera stay together), else last."""
     def edit(doc: SiteText) -> SiteText:
+        refuse_env_refs(zone, None, "zone")
         zones = doc.data().get("zones") or []
         same = [i for i, z in enumerate(zones) if isinstance(z, dict)
                 and z.get("camera") == zone.get("camera")]
@@ -211,6 +234,7 @@ def replace_zone(zone_id: str, zone: Mapping[str, Any]) -> Edit:
         i = doc.index_of("zones", zone_id)
         if i is None:
             raise NotFoundInFile(f"zone {zone_id!r} is not in the site file")
+        refuse_env_refs(zone, doc.data()["zones"][i], "zone")
         return doc.replace_item("zones", i, zone)
     return edit
 
@@ -253,6 +277,7 @@ def set_camera_key(camera_id: str, key: str, value: Any) -> Edit:
         if i is None:
             raise NotFoundInFile(f"camera {camera_id!r} is not in the site file")
         cam = doc.data()["cameras"][i]
+        refuse_env_refs(value, cam.get(key), key)
         if value is None or value == []:
             cam.pop(key, None)
         else:

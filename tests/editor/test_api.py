@@ -132,6 +132,30 @@ def test_a_file_broken_by_hand_is_reported_not_edited(box: Box) -> None:
     assert site(box)["version"] == version
 
 
+def test_the_editor_cannot_read_environment_variables(box: Box) -> None:
+    """The loader expands ${VAR} in every string and validation quotes values: a draft that
+    names a variable is refused before it is expanded, so its value never comes back."""
+    zone = {"id": "probe", "camera": "desk", "kind": "${CORNER_LABEL}",
+            "points": [[0.5, 0.5], [0.6, 0.5], [0.6, 0.6]]}
+    with box.client("ina") as c:
+        r = c.post("/api/cameras/desk/zones/check", json={"zones": [zone]})
+        assert r.status_code == 200 and "Corner" not in r.text, r.text
+        assert "environment variables" in json.dumps(r.json()["problems"])
+        data = site(box)
+        r = c.post("/api/zones", json={"version": data["version"],
+                                       "zone": dict(zone, kind="danger_zone",
+                                                    label="${CORNER_LABEL}")})
+        assert r.status_code == 422 and "Corner" not in r.text, r.text
+        # a value the file already has where it is (written by hand) stays as it is
+        corner = next(z for z in data["site"]["zones"] if z["id"] == "corner")
+        r = c.put("/api/zones/corner", json={"version": data["version"],
+                                              "zone": dict(corner, points=[[0.0, 0.0],
+                                                                           [0.12, 0.0],
+                                                                           [0.12, 0.1]])})
+        assert r.status_code == 200, r.text
+    assert "    label: ${CORNER_LABEL}\n" in box.site_path.read_text()
+
+
 def test_zone_crud_through_the_api(box: Box) -> None:
     zone = {"id": "crud", "camera": "floor", "kind": "line", "direction": "in",
             "points": [[0.2, 0.6], [0.8, 0.6]]}
