@@ -17,6 +17,7 @@ from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from console.auth.sessions import hash_secret
+from console.auth.users import admin_sees_all
 from console.roles import Role, parse_role
 from console.store import Actor, Conflict, InvalidInput, NotFound, Scope, Store
 from console.store import audit as audit_log
@@ -59,6 +60,7 @@ def create_token(
         raise InvalidInput("a token needs a name")
     r = parse_role(str(role))
     chosen = sorted(set(sites)) if sites is not None else None
+    admin_sees_all(r, chosen)
     token = PREFIX + secrets.token_urlsafe(32)
 
     def run(tx: Tx) -> None:

@@ -52,6 +52,14 @@ def normalize_username(username: str) -> str:
     return name
 
 
+def admin_sees_all(role: Role, sites: object) -> None:
+    """An admin manages users and tokens, which span sites: limiting one to sites would be
+    a limit it could lift itself (a new admin token for every site). Refused instead."""
+    if role is Role.ADMIN and sites is not None:
+        raise InvalidInput("an admin sees every site; limit an account to sites with another "
+                           "role (viewer, operator, integrator)")
+
+
 def _sites(sites: Iterable[str] | None) -> frozenset[str] | None:
     if sites is None:
         return None
@@ -101,6 +109,7 @@ def add_user(
 ) -> User:
     """Create a user; Conflict when the name is taken."""
     name, r, chosen = normalize_username(username), parse_role(str(role)), _sites(sites)
+    admin_sees_all(r, chosen)
     check_new_password(password)
     password_hash = passwords.hash(password)
 
@@ -144,6 +153,7 @@ def set_role(
 ) -> User:
     """Change role and sites (sites None: every site)."""
     r, chosen = parse_role(str(role)), _sites(sites)
+    admin_sees_all(r, chosen)
 
     def run(tx: Tx) -> User:
         before = _one(tx.conn, username)

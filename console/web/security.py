@@ -109,6 +109,10 @@ def require(action: Action) -> Callable[[Request], Principal]:
             raise NotAuthenticated()
         if not principal.can(action):
             raise NotAllowed(f"role {principal.role.value} may not {action.value}")
+        if action is Action.ADMIN and not principal.scope.is_all:
+            # An admin row limited to sites (refused since; older stores may hold one):
+            # managing accounts would let it lift its own limit.
+            raise NotAllowed("an account limited to sites may not manage users or tokens")
         if request.method in _UNSAFE and principal.session is not None:
             sent = request.headers.get(CSRF_HEADER, "")
             if not csrf_ok(principal.session, sent):

@@ -103,3 +103,34 @@ def test_tokens(api: Api) -> None:
     assert api.delete("/api/tokens/scada").status_code == 404
     assert ("token:t-admin", "token_create") in _audit(api)
     assert ("token:t-admin", "token_revoke") in _audit(api)
+
+
+def test_admins_are_never_limited_to_sites(api: Api) -> None:
+    """A site-limited admin could lift its own limit (a new admin token for every site):
+    such accounts are refused, and one an older store may hold manages nobody."""
+    r = api.post("/api/users", who="admin", json={
+        "username": "plant7-boss", "password": "long enough", "role": "admin",
+        "sites": [SITE]})
+    assert r.status_code == 422 and "admin sees every site" in r.text
+    r = api.post("/api/tokens", who="admin", json={"name": "p7", "role": "admin",
+                                                   "sites": [SITE]})
+    assert r.status_code == 422
+    # promoting a site-limited operator keeps the sites unless told: refused; all sites: fine
+    api.post("/api/users", who="admin", json={
+        "username": "sam", "password": "long enough", "role": "operator", "sites": [SITE]})
+    assert api.put("/api/users/sam", who="admin", json={"role": "admin"}).status_code == 422
+    assert api.put("/api/users/sam", who="admin",
+                   json={"role": "admin", "sites": None}).status_code == 200
+    # an admin token limited to a site, written straight into the store (an older version)
+    from console.auth.sessions import hash_secret
+    from console.auth.tokens import PREFIX
+    from console.store.tables import api_tokens
+    secret = PREFIX + "legacy-limited-admin"
+    with api.store.db.engine.begin() as conn:
+        conn.execute(api_tokens.insert().values(
+            token_hash=hash_secret(secret), name="old-p7", role="admin", all_sites=False,
+            sites=[SITE], created_ts=0.0, created_by="old", expires_ts=None))
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert api.client.get("/api/users", headers=headers).status_code == 403
+    assert api.client.post("/api/tokens", headers=headers,
+                           json={"name": "esc", "role": "admin"}).status_code == 403
