@@ -64,9 +64,12 @@ def create_session(
 
 
 def lookup_session(
-    store: Store, session_id: str, *, idle_s: float | None = DEFAULT_IDLE_S
+    store: Store, session_id: str, *, idle_s: float | None = DEFAULT_IDLE_S,
+    touch: bool = True,
 ) -> Session | None:
-    """The live session for a cookie value, or None (unknown, expired or idle too long)."""
+    """The live session for a cookie value, or None (unknown, expired or idle too long).
+    `touch` False: a check that is not the user's doing (an open stream's) and must not
+    keep the session from going idle."""
     key = hash_secret(session_id)
     now = store.clock()
     with store.db.read() as conn:
@@ -82,7 +85,7 @@ def lookup_session(
     if user is None:
         return None
     last_seen = row.last_seen_ts
-    if now - last_seen >= _TOUCH_EVERY_S:
+    if touch and now - last_seen >= _TOUCH_EVERY_S:
         last_seen = now
         store.transact(lambda tx: tx.conn.execute(
             update(sessions).where(sessions.c.session_hash == key).values(last_seen_ts=now)))

@@ -88,11 +88,22 @@ def _from_bearer(ctx: ConsoleContext, request: Request) -> Principal | None:
     return Principal(api.actor.name, api.role, api.actor.scope)
 
 
-def _from_cookie(ctx: ConsoleContext, request: Request) -> Principal | None:
+def still_allowed(request: Request, principal: Principal) -> bool:
+    """For a request that lasts (the live stream): is its caller still who it was, with
+    the same role and sites? A revoked token, an ended or idle session, a user whose role
+    or sites changed: no. Not cached, and it does not keep a session alive."""
+    ctx = context(request)
+    now = _from_bearer(ctx, request) or _from_cookie(ctx, request, touch=False)
+    return now is not None and (now.name, now.role, now.scope) == \
+        (principal.name, principal.role, principal.scope)
+
+
+def _from_cookie(ctx: ConsoleContext, request: Request, *, touch: bool = True
+                 ) -> Principal | None:
     sid = request.cookies.get(SESSION_COOKIE)
     if not sid:
         return None
-    session = lookup_session(ctx.store, sid, idle_s=ctx.http.session_idle_s)
+    session = lookup_session(ctx.store, sid, idle_s=ctx.http.session_idle_s, touch=touch)
     if session is None:
         return None
     user = session.user

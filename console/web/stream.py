@@ -27,7 +27,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +39,7 @@ from console.store import Change, Scope, Subscription
 from console.store.changes import RESYNC
 from console.web.context import ConsoleContext
 from console.web.items import item
-from console.web.security import Principal, require
+from console.web.security import Principal, require, still_allowed
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api", tags=["stream"])
@@ -195,22 +195,35 @@ def _call_soon(client: Client, fn: Any, *args: Any) -> bool:
     return True
 
 
-async def _events(hub: StreamHub, client: Client) -> AsyncIterator[str]:
+async def _events(hub: StreamHub, client: Client,
+                  allowed: Callable[[], bool]) -> AsyncIterator[str]:
     """Registered here, not in the route: a stream whose response never starts (the
-    client left at once) never runs this, and so never stays in the hub."""
+    client left at once) never runs this, and so never stays in the hub. Every keepalive
+    period the caller is checked again (`allowed`): a stream ends with its login, within
+    that period, and the browser's reconnect then meets the login wall."""
+    loop = asyncio.get_running_loop()
     try:
         if not await asyncio.to_thread(hub.add, client):
             return
         yield "retry: 3000\n: connected\n\n"
+        check_at = loop.time() + hub.keepalive_s
         while True:
+            idle = False
             try:
-                m = await asyncio.wait_for(client.queue.get(), hub.keepalive_s)
+                m = await asyncio.wait_for(client.queue.get(),
+                                           max(0.0, check_at - loop.time()))
             except TimeoutError:
+                m, idle = None, True
+            if loop.time() >= check_at:
+                if not await asyncio.to_thread(allowed):
+                    return
+                check_at = loop.time() + hub.keepalive_s
+            if idle:
                 yield ": keepalive\n\n"
-                continue
-            if m is None:
+            elif m is None:
                 return
-            yield m.encode()
+            else:
+                yield m.encode()
     finally:
         hub.remove(client)
 
@@ -231,6 +244,7 @@ async def stream(request: Request,
     hub = hub_of(request)
     client = Client(principal.scope, asyncio.get_running_loop(), hub.max_queued)
     return StreamingResponse(
-        _events(hub, client), media_type="text/event-stream",
+        _events(hub, client, lambda: still_allowed(request, principal)),
+        media_type="text/event-stream",
         # no-transform and X-Accel-Buffering: proxies must pass each event on at once
         headers={"Cache-Control": "no-store, no-transform", "X-Accel-Buffering": "no"})

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from console.auth.tokens import revoke_token
 from console.store import Store
 from console.web.app import create_app
 from console.web.server import ConsoleServer
@@ -169,3 +170,16 @@ def test_two_apps_on_one_postgresql(pg_url: str, tmp_path: Path) -> None:
     finally:
         a.close()
         b.close()
+
+
+def test_a_stream_ends_with_its_login(store: Store, tmp_path: Path) -> None:
+    """A revoked token's open stream stops within a keepalive period, and sends nothing of
+    what happens after; a stream whose login still holds goes on."""
+    with serve(store, tmp_path, keepalive_s=0.3) as s:
+        revoked, kept = s.sse("scoped"), s.sse("viewer")
+        revoke_token(store, "t-scoped")
+        assert revoked.ended.wait(5), "the stream outlived its token"
+        store.ingest(phase("after", "started", T0))
+        data, _ = kept.next("violation", timeout_s=5)
+        assert data["violation_id"] == "after"
+        assert not [e for e, _ in revoked.drain() if e == "violation"]
