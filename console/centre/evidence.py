@@ -45,8 +45,12 @@ def key_belongs_to(key: str, v: Violation) -> bool:
     if len(parts) < 8 or any(p in ("", ".", "..") for p in parts):
         return False
     site, box, camera, _y, _m, _d, vid = parts[-8:-1]
-    return (site, box, camera, vid) == tuple(
-        safe_component(x) for x in (v.site_id, v.box_id, v.camera_id, v.violation_id))
+    ids = (v.site_id, v.box_id, v.camera_id, v.violation_id)
+    if any(safe_component(x) != x for x in ids):
+        # An id the box's path rule would change ("plant 9" -> "plant_9") cannot be told
+        # from another site's by its key: nothing is signed for it (real ids never are).
+        return False
+    return (site, box, camera, vid) == ids
 
 
 class ObjectStoreEvidence:

@@ -104,3 +104,21 @@ def test_open_reads_the_object_for_the_export(centre: Any) -> None:
     ctx = c.app.state.ctx  # type: ignore[attr-defined]
     v1 = ctx.store.get_violation("v1", Scope.all())
     assert ctx.evidence.open(v1, "clip") == objects[_key(SITE, "v1", "clip.mp4")]
+
+
+@pytest.mark.parametrize(("ids", "key_site", "signed"), [
+    (("plant-7", "edge-1", "cam", "v1"), "plant-7", True),
+    (("plant-7", "edge-1", "cam", "v1"), "plant-9", False),
+    # ids the box's path rule would change cannot be told apart by their keys
+    (("plant 9", "edge-1", "cam", "v1"), "plant_9", False),
+    ((".v1", "edge-1", "cam", "v1"), "v1", False),
+])
+def test_a_key_names_exactly_its_violation(ids: tuple[str, str, str, str], key_site: str,
+                                           signed: bool) -> None:
+    from types import SimpleNamespace
+
+    from console.centre.evidence import key_belongs_to
+    site, box, cam, vid = ids
+    v = SimpleNamespace(site_id=site, box_id=box, camera_id=cam, violation_id=vid)
+    key = f"evidence/{key_site}/{box}/{cam}/2026/03/14/{vid}/snapshot.jpg"
+    assert key_belongs_to(key, v) is signed  # type: ignore[arg-type]
