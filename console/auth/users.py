@@ -9,7 +9,7 @@ change or removal also ends that user's sessions.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,9 +52,13 @@ def normalize_username(username: str) -> str:
     return name
 
 
-def admin_sees_all(role: Role, sites: object) -> None:
+def admin_sees_all(role: Role, sites: Collection[str] | None) -> None:
     """An admin manages users and tokens, which span sites: limiting one to sites would be
-    a limit it could lift itself (a new admin token for every site). Refused instead."""
+    a limit it could lift itself (a new admin token for every site). Refused instead. An
+    empty list is refused too: pages show "no limit" as an empty field, and saving that
+    field would turn "no site" into "every site"."""
+    if sites is not None and not sites:
+        raise InvalidInput("give at least one site, or none at all for every site")
     if role is Role.ADMIN and sites is not None:
         raise InvalidInput("an admin sees every site; limit an account to sites with another "
                            "role (viewer, operator, integrator)")

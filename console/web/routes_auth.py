@@ -49,6 +49,11 @@ class LoginFailed(Exception):
 async def _login(request: Request, username: str, password: str) -> NewSession:
     """Rate-limited password check and a new session (the hashing runs off the event loop)."""
     ctx = context(request)
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        # Login CSRF: another site's form would log the victim in as the attacker, whose
+        # account then collects what the victim does. Browsers say where a request comes
+        # from (Fetch Metadata); scripts and proxies send no such header.
+        raise LoginFailed(403)
     addr = client_address(request)
     verdict = ctx.limiter.check(username, addr)
     if not verdict.allowed:
@@ -75,11 +80,13 @@ async def api_login(body: LoginIn, request: Request) -> Response:
         new = await _login(request, body.username, body.password)
     except LoginFailed as e:
         headers = {"Retry-After": str(math.ceil(e.retry_after_s))} if e.status == 429 else {}
-        detail = "too many attempts" if e.status == 429 else "wrong user name or password"
+        detail = {429: "too many attempts", 403: "a login from another site is refused"}.get(
+            e.status, "wrong user name or password")
         return JSONResponse({"detail": detail}, status_code=e.status, headers=headers)
     user = new.session.user
+    sites = sorted(user.sites) if user.sites is not None else None  # [] is no site, not all
     out = LoginOut(csrf_token=new.session.csrf_token, username=user.username,
-                   role=user.role.value, sites=sorted(user.sites) if user.sites else None)
+                   role=user.role.value, sites=sites)
     response = JSONResponse(out.model_dump())
     _set_cookie(request, response, new)
     return response
@@ -99,7 +106,7 @@ def api_logout(request: Request,
 @router.get("/api/me", tags=["auth"])
 def api_me(principal: Principal = Depends(require(Action.READ))) -> dict[str, Any]:
     return {"username": principal.name, "role": principal.role.value,
-            "sites": sorted(principal.scope.sites) if principal.scope.sites else None,
+            "sites": sorted(principal.scope.sites) if principal.scope.sites is not None else None,
             "csrf_token": principal.csrf_token}
 
 
@@ -118,6 +125,9 @@ async def login_form(request: Request, username: str = Form(""), password: str =
     except LoginFailed as e:
         error = ("login.throttled", {"seconds": math.ceil(e.retry_after_s)}) \
             if e.status == 429 else ("login.failed", {})
+        if e.status == 403:
+            return JSONResponse({"detail": "a login from another site is refused"},
+                                status_code=403)
         return render(request, "login.html", {"next": _safe_next(next), "error": error,
                                               "username": username}, status=e.status)
     response = RedirectResponse(_safe_next(next), status_code=303)

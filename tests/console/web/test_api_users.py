@@ -11,7 +11,7 @@ from sqlalchemy import select
 from console.store import Store
 from console.store.tables import audit
 from tests.console.helpers import SITE, Clock
-from tests.console.web.apikit import Api, running_api
+from tests.console.web.apikit import PASSWORDS, Api, running_api
 
 
 @pytest.fixture
@@ -134,3 +134,25 @@ def test_admins_are_never_limited_to_sites(api: Api) -> None:
     assert api.client.get("/api/users", headers=headers).status_code == 403
     assert api.client.post("/api/tokens", headers=headers,
                            json={"name": "esc", "role": "admin"}).status_code == 403
+
+
+def test_an_empty_site_list_is_refused(api: Api) -> None:
+    """Pages show "every site" as an empty field: a user of no site would be saved back as
+    a user of every site."""
+    r = api.post("/api/users", who="admin", json={
+        "username": "nobody", "password": "long enough", "role": "viewer", "sites": []})
+    assert r.status_code == 422 and "at least one site" in r.text
+    assert api.post("/api/tokens", who="admin",
+                    json={"name": "none", "role": "viewer", "sites": []}).status_code == 422
+
+
+def test_a_login_from_another_site_is_refused(api: Api) -> None:
+    """Login CSRF: another site's form must not log the browser in (Fetch Metadata)."""
+    body = {"username": "op", "password": PASSWORDS["op"]}
+    r = api.client.post("/api/login", json=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert r.status_code == 403 and "sw_session" not in r.headers.get("set-cookie", "")
+    r = api.client.post("/login", data=dict(body, next="/"),
+                        headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
+    assert r.status_code == 403 and "sw_session" not in r.headers.get("set-cookie", "")
+    r = api.client.post("/api/login", json=body, headers={"Sec-Fetch-Site": "same-origin"})
+    assert r.status_code == 200, r.text
