@@ -20,7 +20,7 @@ from console.store import Conflict, Forbidden, InvalidInput, NotFound
 from console.web import api, pages, routes_auth
 from console.web.context import ConsoleContext
 from console.web.pages_base import render
-from console.web.security import NotAllowed, NotAuthenticated, Principal, require
+from console.web.security import NotAllowed, NotAuthenticated, Principal, require, resolve
 from console.web.stream import StreamHub
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -61,11 +61,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def _add_health(app: FastAPI, ctx: ConsoleContext) -> None:
     @app.get("/health", tags=["box"])
-    def health() -> Response:
-        """Open to anyone (watchdogs, load balancers): 503 while a part is degraded."""
+    def health(request: Request) -> Response:
+        """Open to anyone (watchdogs, load balancers): 503 while a part is degraded. The
+        details (camera errors, the broker, config errors, counters) need a login."""
         if ctx.live is not None:
             body = ctx.live.health()
-            return JSONResponse(body, status_code=200 if body.get("status") == "ok" else 503)
+            code = 200 if body.get("status") == "ok" else 503
+            return JSONResponse(body if resolve(request) is not None else public_health(body),
+                                status_code=code)
         ok = ctx.store.ping()
         return JSONResponse({"status": "ok" if ok else "degraded", "store": ok},
                             status_code=200 if ok else 503)
@@ -76,6 +79,17 @@ def _add_health(app: FastAPI, ctx: ConsoleContext) -> None:
             return Response("", media_type="text/plain")
         body, content_type = ctx.metrics()
         return Response(body, media_type=content_type)
+
+
+def public_health(body: dict[str, Any]) -> dict[str, Any]:
+    """What anyone may read: the verdict, which parts and cameras are not ok and why in a
+    word; not the camera errors, broker address, config errors or counters behind it."""
+    parts = {name: {k: p[k] for k in ("state", "reason") if k in p}
+             for name, p in (body.get("parts") or {}).items()}
+    cameras = [{k: c[k] for k in ("camera_id", "state") if k in c}
+               for c in body.get("cameras") or []]
+    return {"status": body.get("status"), "site_id": body.get("site_id"),
+            "box_id": body.get("box_id"), "parts": parts, "cameras": cameras}
 
 
 def _add_docs(app: FastAPI) -> None:

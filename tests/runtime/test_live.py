@@ -36,7 +36,9 @@ def test_several_cameras_with_health_and_metrics_over_http(
             # vtest always has people in view: the whole-frame danger zone fires.
             assert wait_until(lambda: run.of("violation.danger_zone", "gate/yard"), 15)
             base = f"http://127.0.0.1:{http.port}"
-            health = json.load(urllib.request.urlopen(base + "/health"))  # open to all
+            anonymous = json.load(urllib.request.urlopen(base + "/health"))  # open to all
+            health = json.load(urllib.request.urlopen(urllib.request.Request(
+                base + "/health", headers={"Authorization": "Bearer secret"})))
             with pytest.raises(urllib.error.HTTPError, match="401"):
                 urllib.request.urlopen(base + "/metrics")
             req = urllib.request.Request(base + "/metrics",
@@ -51,6 +53,12 @@ def test_several_cameras_with_health_and_metrics_over_http(
         finally:
             http.stop()
     assert health["status"] == "ok" and len(health["cameras"]) == 3
+    # anyone: the verdict and the states, not the errors, addresses and counters behind them
+    assert anonymous["status"] == "ok" and set(anonymous) == {
+        "status", "site_id", "box_id", "parts", "cameras"}
+    assert {c["camera_id"]: c["state"] for c in anonymous["cameras"]} == {
+        "gate": "online", "hall": "online", "floor": "online"}
+    assert all(set(c) == {"camera_id", "state"} for c in anonymous["cameras"])
     gate = next(c for c in health["cameras"] if c["camera_id"] == "gate")
     assert gate["state"] == "online" and gate["fps_in"] > 5 and gate["inference_ms"] > 0
     assert 0 <= gate["last_frame_age_s"] < 2
