@@ -42,7 +42,7 @@ Edit = Callable[[SiteText], SiteText]
 RELOAD_WAIT_S = 6.0  # polled about once a second; taken when unchanged for one more poll
 
 
-READ_TRIES = 3  # a file caught half-written is read again this many times
+READ_TRIES = 3  # reads of a file caught changing (half-written) before its state is taken
 
 
 def parse_site(text: str, name: str) -> SiteText:
