@@ -125,9 +125,8 @@ async def login_form(request: Request, username: str = Form(""), password: str =
     except LoginFailed as e:
         error = ("login.throttled", {"seconds": math.ceil(e.retry_after_s)}) \
             if e.status == 429 else ("login.failed", {})
-        if e.status == 403:
-            return JSONResponse({"detail": "a login from another site is refused"},
-                                status_code=403)
+        if e.status == 403:  # from another site's form: our own login page, to start over
+            return render(request, "login.html", {"next": "/", "error": None}, status=403)
         return render(request, "login.html", {"next": _safe_next(next), "error": error,
                                               "username": username}, status=e.status)
     response = RedirectResponse(_safe_next(next), status_code=303)

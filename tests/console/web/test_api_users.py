@@ -154,5 +154,6 @@ def test_a_login_from_another_site_is_refused(api: Api) -> None:
     r = api.client.post("/login", data=dict(body, next="/"),
                         headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
     assert r.status_code == 403 and "sw_session" not in r.headers.get("set-cookie", "")
+    assert "<form" in r.text  # a person gets our login page, not JSON
     r = api.client.post("/api/login", json=body, headers={"Sec-Fetch-Site": "same-origin"})
     assert r.status_code == 200, r.text
